@@ -1,0 +1,212 @@
+"""The working CRS and coordinate sanity checks.
+
+All measuring happens in one projected CRS in metres (:data:`WORKING_CRS`, an Albers equal-area
+conic fitted to Jilin on the CGCS2000 ellipsoid, so areas are exact and distances are within
+0.3 % anywhere in the province). Every layer is reprojected into it once, at entry, by
+:func:`to_working`, which refuses data whose coordinates cannot be Jilin's and says why.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from redline.errors import CRSError
+
+__all__ = [
+    "JILIN_LONLAT_BOUNDS",
+    "WORKING_CRS",
+    "diagnose_crs",
+    "gauss_kruger_epsg",
+    "lonlat_bounds",
+    "outside_extent",
+    "to_working",
+]
+
+#: Albers equal-area conic for Jilin on CGCS2000 (GRS80). Standard parallels 41.5°N and 45.5°N
+#: span the province; the central meridian 126.5°E is its centre.
+WORKING_CRS = CRS.from_proj4(
+    "+proj=aea +lat_0=43.5 +lon_0=126.5 +lat_1=41.5 +lat_2=45.5 +x_0=0 +y_0=0 "
+    "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs +type=crs"
+)
+#: Jilin's extent in longitude/latitude with a small margin (the province spans about
+#: 121.6–131.3°E, 40.8–46.3°N).
+JILIN_LONLAT_BOUNDS = (121.0, 40.5, 132.0, 47.0)
+
+_GK3_PREFIX, _GK3_CM = 4513, 4534  # CGCS2000 3° GK zone 25 / CM 75°E; +1 per zone
+_GK6_PREFIX, _GK6_CM = 4491, 4502  # CGCS2000 6° GK zone 13 / CM 75°E; +1 per zone
+
+
+def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
+    """EPSG code of a CGCS2000 Gauss-Krüger CRS from its zone number.
+
+    Zones 25–45 are 3° zones (central meridian 3 × zone), 13–23 are 6° zones.
+
+    Examples
+    --------
+    >>> gauss_kruger_epsg(zone=42, prefix=True), gauss_kruger_epsg(zone=42, prefix=False)
+    (4530, 4551)
+    """
+    if 25 <= zone <= 45:
+        return (_GK3_PREFIX if prefix else _GK3_CM) + zone - 25
+    if 13 <= zone <= 23:
+        return (_GK6_PREFIX if prefix else _GK6_CM) + zone - 13
+    return None
+
+
+def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
+    """Per-feature bounds ``(n, 4)`` in longitude/latitude, ``inf`` where reprojection fails."""
+    bounds = shapely.bounds(np.asarray(gdf.geometry.values))
+    if gdf.crs is None:
+        raise CRSError("cannot compute longitude/latitude bounds of data without a CRS")
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_geographic and crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        return bounds
+    transformer = Transformer.from_crs(crs, 4326, always_xy=True)
+    with np.errstate(invalid="ignore"):
+        out = np.array(transformer.transform_bounds(
+            bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3], errcheck=False
+        )).T
+    out[~np.isfinite(out)] = np.inf
+    return out
+
+
+def outside_extent(lonlat: np.ndarray, extent: tuple[float, float, float, float] =
+                   JILIN_LONLAT_BOUNDS) -> np.ndarray:
+    """Boolean mask of features whose lon/lat bounds are not wholly inside ``extent``.
+
+    Features with NaN bounds (null or empty geometries) are not flagged here.
+    """
+    xmin, ymin, xmax, ymax = extent
+    nan = np.isnan(lonlat).any(axis=1)
+    inside = ((lonlat[:, 0] >= xmin) & (lonlat[:, 1] >= ymin)
+              & (lonlat[:, 2] <= xmax) & (lonlat[:, 3] <= ymax))
+    return ~inside & ~nan
+
+
+def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
+    """Guess why data bounded by ``bounds`` (in its own ``crs``) does not land in Jilin.
+
+    Returns a sentence naming the likely cause and, where it can be inferred, the EPSG code that
+    would fit.
+
+    Examples
+    --------
+    >>> diagnose_crs((43.0, 125.0, 44.0, 126.0), CRS.from_epsg(4490))
+    'latitude and longitude look swapped (x holds 43–44, y holds 125–126): swap the axes ...'
+    """
+    xmin, ymin, xmax, ymax = bounds
+    lo, hi = JILIN_LONLAT_BOUNDS[::2], JILIN_LONLAT_BOUNDS[1::2]
+    looks_like_lon = lo[0] - 2 <= xmin <= xmax <= lo[1] + 2
+    looks_like_degrees = all(abs(v) <= 180 for v in bounds)
+    if crs.is_geographic:
+        if hi[0] - 2 <= xmin <= xmax <= hi[1] + 2 and lo[0] - 2 <= ymin <= ymax <= lo[1] + 2:
+            return (f"latitude and longitude look swapped (x holds {xmin:.0f}–{xmax:.0f}, "
+                    f"y holds {ymin:.0f}–{ymax:.0f}): swap the axes or write the file as "
+                    "longitude, latitude")
+        if not looks_like_degrees:
+            return ("the CRS is geographic (degrees) but the coordinates are metres: "
+                    + _metre_hint(xmin, xmax))
+        return "the coordinates are degrees but outside Jilin: check the data's location"
+    if looks_like_degrees:
+        return ("the CRS is projected (metres) but the coordinates look like degrees: "
+                "declare the file as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS 84)")
+    false_easting = crs.to_dict().get("x_0", 0) or 0
+    if xmin >= 1e7 and false_easting < 1e6:
+        return ("the eastings carry a Gauss-Krüger zone prefix but the CRS has none: "
+                + _metre_hint(xmin, xmax))
+    if xmax < 1e6 and false_easting >= 1e6:
+        return ("the CRS expects a Gauss-Krüger zone prefix in the eastings but they have none: "
+                + _metre_hint(xmin, xmax))
+    return ("the projected coordinates do not fall in Jilin: check the Gauss-Krüger zone "
+            "(a neighbouring 3° zone shifts data by about 250 km) and the datum")
+
+
+def _metre_hint(xmin: float, xmax: float) -> str:
+    zone = int(xmin // 1_000_000)
+    if zone == int(xmax // 1_000_000) and (code := gauss_kruger_epsg(zone=zone, prefix=True)):
+        return f"they fit EPSG:{code} (CGCS2000 Gauss-Krüger zone {zone}, with prefix)"
+    return ("declare the projected CRS the coordinates were made in; for Jilin without a zone "
+            "prefix that is usually EPSG:4550, 4551, 4552 or 4553 (CGCS2000 3° Gauss-Krüger "
+            "CM 123°E, 126°E, 129°E, 132°E)")
+
+
+def to_working(
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str,
+    crs: object | None = None,
+    working_crs: CRS = WORKING_CRS,
+    require_inside: bool = True,
+) -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` into the working CRS after checking its coordinates can be Jilin's.
+
+    Parameters
+    ----------
+    gdf
+        Data to reproject; not modified.
+    source
+        Where the data came from (file path or layer kind), used in error messages.
+    crs
+        CRS to assume when ``gdf`` has none. Ignored when ``gdf`` declares one.
+    working_crs
+        Target CRS (projected, metres).
+    require_inside
+        Raise if any feature lies outside Jilin's extent (planning layers). When ``False``
+        only data with *no* feature inside raises (sites: the rest become ``not_assessed``).
+
+    Raises
+    ------
+    CRSError
+        No CRS; coordinates that reproject to non-finite values; features outside Jilin.
+    """
+    if gdf.crs is None:
+        if crs is None:
+            raise CRSError(
+                f"{source}: the data has no coordinate reference system (no .prj or CRS). "
+                "Pass crs='EPSG:4490' (or the CRS it was made in) when reading it, or add a "
+                ".prj file."
+            )
+        gdf = gdf.set_crs(crs)
+    src = CRS.from_user_input(gdf.crs)
+    lonlat = lonlat_bounds(gdf)
+    present = ~np.isnan(lonlat).any(axis=1)
+    if not present.any():
+        return gdf.to_crs(working_crs)
+    outside = outside_extent(lonlat)
+    if (require_inside and outside.any()) or outside[present].all():
+        bad = np.flatnonzero(outside)
+        own = shapely.bounds(np.asarray(gdf.geometry.values)[bad])
+        total = (float(np.nanmin(own[:, 0])), float(np.nanmin(own[:, 1])),
+                 float(np.nanmax(own[:, 2])), float(np.nanmax(own[:, 3])))
+        ids = ", ".join(str(i) for i in gdf.index[bad[:10]])
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise CRSError(
+            f"{source}: {len(bad)} of {len(gdf)} features fall outside Jilin "
+            f"(lon {JILIN_LONLAT_BOUNDS[0]}–{JILIN_LONLAT_BOUNDS[2]}, "
+            f"lat {JILIN_LONLAT_BOUNDS[1]}–{JILIN_LONLAT_BOUNDS[3]}) when read as "
+            f"{_crs_name(src)}; features {ids}{more}. Likely cause: "
+            f"{diagnose_crs(total, src)}."
+        )
+    out = gdf.to_crs(working_crs)
+    coords = shapely.get_coordinates(np.asarray(out.geometry.values))
+    if not np.isfinite(coords).all():
+        raise CRSError(
+            f"{source}: reprojecting from {_crs_name(src)} gave non-finite coordinates; "
+            "the declared CRS does not match the coordinates."
+        )
+    return out
+
+
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def is_metric(crs: CRS) -> bool:
+    """Whether ``crs`` is projected with metre units."""
+    return bool(crs.is_projected) and math.isclose(crs.axis_info[0].unit_conversion_factor, 1.0)

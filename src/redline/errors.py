@@ -1,0 +1,40 @@
+"""Exceptions and warnings raised by redline.
+
+Every error says what was wrong, what was received, where (file, layer, feature id) and how to
+fix it. The data errors also subclass :class:`ValueError` so that generic handlers still work.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "GeometryError",
+    "LayerError",
+    "RedlineError",
+    "RedlineWarning",
+    "RuleError",
+]
+
+
+class RedlineError(Exception):
+    """Root of every error redline raises on purpose."""
+
+
+class CRSError(RedlineError, ValueError):
+    """A coordinate reference system is missing, wrong, or gives coordinates outside Jilin."""
+
+
+class LayerError(RedlineError, ValueError):
+    """A layer or file cannot be read safely: missing fields, unknown values, bad encoding."""
+
+
+class GeometryError(RedlineError, ValueError):
+    """Geometries are null, empty, or cannot be repaired without changing what they protect."""
+
+
+class RuleError(RedlineError, ValueError):
+    """A ruleset file or rule is malformed."""
+
+
+class RedlineWarning(UserWarning):
+    """A recoverable problem that redline repaired and recorded (e.g. a geometry repair)."""
