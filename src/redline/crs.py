@@ -14,6 +14,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from pyproj.crs import ProjectedCRS
+from pyproj.crs.coordinate_operation import AlbersEqualAreaConversion
 
 from redline.errors import CRSError
 
@@ -22,6 +24,7 @@ __all__ = [
     "WORKING_CRS",
     "diagnose_crs",
     "gauss_kruger_epsg",
+    "is_metric",
     "lonlat_bounds",
     "outside_extent",
     "to_working",
@@ -29,9 +32,11 @@ __all__ = [
 
 #: Albers equal-area conic for Jilin on CGCS2000 (GRS80). Standard parallels 41.5°N and 45.5°N
 #: span the province; the central meridian 126.5°E is its centre.
-WORKING_CRS = CRS.from_proj4(
-    "+proj=aea +lat_0=43.5 +lon_0=126.5 +lat_1=41.5 +lat_2=45.5 +x_0=0 +y_0=0 "
-    "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs +type=crs"
+WORKING_CRS = ProjectedCRS(
+    AlbersEqualAreaConversion(latitude_first_parallel=41.5, latitude_second_parallel=45.5,
+                              latitude_false_origin=43.5, longitude_false_origin=126.5),
+    geodetic_crs=CRS.from_epsg(4490),
+    name="CGCS2000 / Jilin Albers equal-area (redline working CRS)",
 )
 #: Jilin's extent in longitude/latitude with a small margin (the province spans about
 #: 121.6–131.3°E, 40.8–46.3°N).
@@ -39,6 +44,7 @@ JILIN_LONLAT_BOUNDS = (121.0, 40.5, 132.0, 47.0)
 
 _GK3_PREFIX, _GK3_CM = 4513, 4534  # CGCS2000 3° GK zone 25 / CM 75°E; +1 per zone
 _GK6_PREFIX, _GK6_CM = 4491, 4502  # CGCS2000 6° GK zone 13 / CM 75°E; +1 per zone
+_EDGE_POINTS = 5  # points per bounding-box edge transformed by lonlat_bounds
 
 
 def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
@@ -59,7 +65,12 @@ def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
 
 
 def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
-    """Per-feature bounds ``(n, 4)`` in longitude/latitude, ``inf`` where reprojection fails."""
+    """Per-feature bounds ``(n, 4)`` in longitude/latitude.
+
+    Each bounding box is densified (:data:`_EDGE_POINTS` points per edge) before transforming so
+    that curved edges are followed. Rows are ``inf`` where reprojection fails and ``NaN`` for
+    null or empty geometries.
+    """
     bounds = shapely.bounds(np.asarray(gdf.geometry.values))
     if gdf.crs is None:
         raise CRSError("cannot compute longitude/latitude bounds of data without a CRS")
@@ -67,11 +78,16 @@ def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     if crs.is_geographic and crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
         return bounds
     transformer = Transformer.from_crs(crs, 4326, always_xy=True)
-    with np.errstate(invalid="ignore"):
-        out = np.array(transformer.transform_bounds(
-            bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3], errcheck=False
-        )).T
-    out[~np.isfinite(out)] = np.inf
+    xmin, ymin, xmax, ymax = (bounds[:, [i]] for i in range(4))
+    t = np.linspace(0.0, 1.0, _EDGE_POINTS)
+    with np.errstate(invalid="ignore"):  # inf - inf in bounds of non-finite geometries
+        along_x, along_y = xmin + (xmax - xmin) * t, ymin + (ymax - ymin) * t
+        xs = np.hstack([along_x, along_x, xmin + 0 * t, xmax + 0 * t])
+        ys = np.hstack([ymin + 0 * t, ymax + 0 * t, along_y, along_y])
+        lon, lat = (np.asarray(v) for v in transformer.transform(xs, ys, errcheck=False))
+        out = np.column_stack([lon.min(axis=1), lat.min(axis=1), lon.max(axis=1), lat.max(axis=1)])
+    out[~(np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1))] = np.inf
+    out[np.isnan(bounds).any(axis=1)] = np.nan
     return out
 
 
@@ -101,7 +117,6 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     """
     xmin, ymin, xmax, ymax = bounds
     lo, hi = JILIN_LONLAT_BOUNDS[::2], JILIN_LONLAT_BOUNDS[1::2]
-    looks_like_lon = lo[0] - 2 <= xmin <= xmax <= lo[1] + 2
     looks_like_degrees = all(abs(v) <= 180 for v in bounds)
     if crs.is_geographic:
         if hi[0] - 2 <= xmin <= xmax <= hi[1] + 2 and lo[0] - 2 <= ymin <= ymax <= lo[1] + 2:
@@ -115,7 +130,9 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     if looks_like_degrees:
         return ("the CRS is projected (metres) but the coordinates look like degrees: "
                 "declare the file as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS 84)")
-    false_easting = crs.to_dict().get("x_0", 0) or 0
+    operation = crs.coordinate_operation  # (to_dict() would warn about losing information)
+    params = operation.params if operation is not None else []
+    false_easting = next((float(p.value) for p in params if p.name == "False easting"), 0.0)
     if xmin >= 1e7 and false_easting < 1e6:
         return ("the eastings carry a Gauss-Krüger zone prefix but the CRS has none: "
                 + _metre_hint(xmin, xmax))
@@ -193,7 +210,10 @@ def to_working(
             f"{diagnose_crs(total, src)}."
         )
     out = gdf.to_crs(working_crs)
-    coords = shapely.get_coordinates(np.asarray(out.geometry.values))
+    checked = np.asarray(out.geometry.values)
+    if not require_inside:  # features outside Jilin are the caller's to flag, not an error here
+        checked = checked[~outside]
+    coords = shapely.get_coordinates(checked)
     if not np.isfinite(coords).all():
         raise CRSError(
             f"{source}: reprojecting from {_crs_name(src)} gave non-finite coordinates; "

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 __all__ = [
+    "CORRIDOR_CLASSES",
     "GENERAL_CONSTRUCTION",
     "LANDCOVER_CLASSES",
     "LAYER_SPECS",
@@ -25,6 +26,9 @@ __all__ = [
     "VECTOR_KINDS",
     "VERDICTS",
     "VERDICT_LABELS",
+    "WATER_LEVELS",
+    "ZONES",
+    "RESERVE_ZONES",
     "LayerSpec",
     "canonical_value",
     "severity_rank",

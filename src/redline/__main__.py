@@ -1,0 +1,5 @@
+"""``python -m redline`` runs the CLI."""
+
+from redline.cli import main
+
+main()

@@ -1,0 +1,172 @@
+"""The ``redline`` command: batch screening and classification from files.
+
+The CLI holds no logic: it reads, calls the library, writes, and turns redline's errors into
+exit code 2 with the message.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from redline import schema
+from redline.errors import RedlineError
+
+app = typer.Typer(
+    name="redline",
+    help="Screen proposed construction sites against Jilin's ecological planning layers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+log = logging.getLogger("redline")
+
+
+class FailOn(str, Enum):
+    """Verdicts that make ``redline screen`` exit with code 1."""
+
+    prohibited = "prohibited"
+    conditional = "conditional"
+    advisory = "advisory"
+    never = "never"
+
+
+PlanningOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--planning", "-p", help="Planning manifest (TOML); default: the bundled sample.",
+    exists=True, dir_okay=False)]
+CrsOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--crs", help="CRS to assume when the input file declares none, e.g. EPSG:4490.")]
+LayerOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--layer", help="Layer name inside a GeoPackage.")]
+VerboseOption = Annotated[int, typer.Option(
+    "--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
+
+
+def _setup(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(level)
+
+
+def _fail(err: Exception) -> typer.Exit:
+    typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def screen(
+    sites: Annotated[Path, typer.Argument(help="Sites file (.gpkg, .shp, .geojson).",
+                                          exists=True, dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    planning: PlanningOption = None,
+    rules: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--rules", "-r", help="Ruleset file extending the bundled Jilin rules.",
+        exists=True, dir_okay=False)] = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="Exit 1 when a site's verdict is this strict or stricter "
+        "(not_assessed counts as strictest).")] = FailOn.never,
+    map_: Annotated[bool, typer.Option("--map/--no-map", help="Write map.html.")] = True,
+    offline: Annotated[bool, typer.Option(
+        "--offline/--online", help="Inline every map asset so map.html needs no network.")] = True,
+    crs: CrsOption = None,
+    layer: LayerOption = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Screen SITES and write verdicts, findings, the 三线 table and a map into --out."""
+    from redline.io import read_layer
+    from redline.planning import load_planning
+    from redline.screening import screen as run_screen
+
+    _setup(verbose, quiet)
+    try:
+        one_map = load_planning(planning)
+        data = read_layer(sites, layer=layer, crs=crs)
+        result = run_screen(data, one_map, rules=rules, progress=not quiet)
+        written = result.to_file(out)
+        if map_:
+            from redline.maps import save_map
+
+            written["map"] = save_map(result.map(), out / "map.html", offline=offline)
+    except RedlineError as err:
+        raise _fail(err) from err
+    if not quiet:
+        typer.echo(result.summary().to_string(index=False))
+        for role, path in written.items():
+            typer.echo(f"{role:>12}: {path}")
+    if fail_on is not FailOn.never:
+        limit = schema.severity_rank(fail_on.value)
+        ranks = result.sites["verdict"].map(schema.severity_rank)
+        if (ranks <= limit).any():
+            raise typer.Exit(code=1)
+
+
+@app.command()
+def classify(
+    parcels: Annotated[Path, typer.Argument(help="Parcels file (.gpkg, .shp, .geojson).",
+                                            exists=True, dir_okay=False)],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output file: .gpkg (default format), .csv or .geojson.")],
+    planning: PlanningOption = None,
+    crs: CrsOption = None,
+    layer: LayerOption = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Classify PARCELS into key / restricted / prohibited zones and write them to --out."""
+    from redline.io import read_layer, write_layer
+    from redline.planning import load_planning
+    from redline.zoning import classify as run_classify
+
+    _setup(verbose, quiet)
+    if out.suffix == "":
+        out = out.with_suffix(".gpkg")
+    try:
+        one_map = load_planning(planning)
+        data = read_layer(parcels, layer=layer, crs=crs)
+        result = run_classify(data, one_map, progress=not quiet)
+        write_layer(result, out)
+    except RedlineError as err:
+        raise _fail(err) from err
+    if not quiet:
+        typer.echo(result["zone"].value_counts(dropna=False).to_string())
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def layers(planning: PlanningOption = None) -> None:
+    """Summarise the planning layers (kinds, feature counts, repairs)."""
+    from redline.planning import load_planning
+
+    try:
+        typer.echo(repr(load_planning(planning)))
+    except RedlineError as err:
+        raise _fail(err) from err
+
+
+@app.command()
+def rules(
+    rules_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--rules", "-r", help="Ruleset file extending the bundled Jilin rules.",
+        exists=True, dir_okay=False)] = None,
+) -> None:
+    """List the rules in force: id, layer, test, severity, clause."""
+    from redline.rules import load_rules
+
+    try:
+        table = load_rules(rules_file).to_frame()
+    except RedlineError as err:
+        raise _fail(err) from err
+    typer.echo(table.to_string(index=False))
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m redline`
+    """Run the CLI."""
+    sys.exit(app())

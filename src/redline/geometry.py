@@ -1,0 +1,426 @@
+"""Geometry validation and explicit, recorded repair.
+
+Invalid geometries are repaired with ``shapely.make_valid(method="structure",
+keep_collapsed=False)`` only: the default "linework" method turns the overlap of two parts of a
+MultiPolygon into a hole and ``buffer(0)`` can drop a lobe of a bow-tie, either of which can
+turn a real conflict into a silent "clear". The structure method unions shells and subtracts
+holes, so every point inside a shell of the raw feature (and outside its holes) stays inside
+the repair. Every repair is logged with the feature id, GEOS's reason and the area before and
+after; an area change above :data:`MAX_SAFE_AREA_CHANGE` is flagged for review.
+
+:func:`prepare_subjects` readies sites or parcels for assessment: it never drops a row, and marks
+what cannot be assessed with a reason instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from redline.crs import lonlat_bounds, outside_extent, to_working
+from redline.errors import GeometryError, RedlineWarning
+from redline.schema import GeomFamily
+
+__all__ = [
+    "MAX_SAFE_AREA_CHANGE",
+    "NOT_ASSESSED_COLUMN",
+    "REPAIR_COLUMNS",
+    "drop_z",
+    "null_or_empty",
+    "prepare_subjects",
+    "relative_change",
+    "repair",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of the repair log returned by :func:`repair` (areas in working-CRS square metres;
+#: ``review`` is true where the area changed by more than :data:`MAX_SAFE_AREA_CHANGE` or the
+#: feature collapsed to nothing).
+REPAIR_COLUMNS: Final = (
+    "feature_id",
+    "layer",
+    "reason",
+    "area_before_m2",
+    "area_after_m2",
+    "review",
+)
+#: Column of :func:`prepare_subjects` output: ``None`` where the subject can be assessed, else
+#: a short English reason.
+NOT_ASSESSED_COLUMN: Final = "not_assessed_reason"
+#: Largest relative area change (0.01 = 1 %) a repair may make without review; a subject whose
+#: repair changes its area more is not assessed.
+MAX_SAFE_AREA_CHANGE: Final = 0.01
+
+_DIMENSION: Final = {"polygon": 2, "line": 1}
+_DIMENSION_NAME: Final = {0: "points", 1: "lines", 2: "polygons"}
+_COLLECTION_TYPES: Final = (4, 5, 6, 7)  # Multi* and GeometryCollection type ids
+
+
+def null_or_empty(geoms: object) -> np.ndarray:
+    """Boolean mask of missing (``None``) or empty geometries.
+
+    Examples
+    --------
+    >>> null_or_empty([shapely.box(0, 0, 1, 1), None, shapely.Polygon()])
+    array([False,  True,  True])
+    """
+    arr = np.asarray(geoms, dtype=object)
+    return shapely.is_missing(arr) | shapely.is_empty(arr)
+
+
+def drop_z(geoms: np.ndarray, *, source: object) -> np.ndarray:
+    """Two-dimensional copies of ``geoms``, logging how many features had Z or M coordinates.
+
+    Examples
+    --------
+    >>> drop_z(np.array([shapely.Point(1, 2, 3)]), source="demo")[0].wkt
+    'POINT (1 2)'
+    """
+    if n := int((shapely.get_coordinate_dimension(geoms) > 2).sum()):
+        logger.info("%s: dropped Z/M coordinates of %d features", source, n)
+    return shapely.force_2d(geoms)
+
+
+def relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``|after - before| / before``; ``inf`` where ``before`` is 0 and ``after`` is not.
+
+    Examples
+    --------
+    >>> relative_change(np.array([8.0, 0.0, 0.0]), np.array([7.0, 2.0, 0.0]))
+    array([0.125,   inf, 0.   ])
+    """
+    before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    change = np.abs(after - before)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(change == 0, 0.0, change / before)
+
+
+def repair(
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str,
+    family: GeomFamily | None = None,
+    id_column: str | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Repair invalid geometries explicitly and record every repair.
+
+    Parameters
+    ----------
+    gdf
+        Layer in the working CRS (areas are logged in its units); not modified.
+    source
+        Layer name or file, written to the log's ``layer`` column and to messages.
+    family
+        ``"polygon"`` or ``"line"``: the layer's geometry family. Features of another family
+        raise; collections keep their parts of the family and the rest is dropped and logged.
+        ``None`` repairs without a family check.
+    id_column
+        Column identifying features in the log and messages (default: the index).
+
+    Returns
+    -------
+    repaired : geopandas.GeoDataFrame
+        Copy of ``gdf`` (same index and columns) with valid, two-dimensional geometries. Null
+        and empty geometries are left as they are (see :func:`null_or_empty`).
+    log : pandas.DataFrame
+        One row per changed feature, columns :data:`REPAIR_COLUMNS`.
+
+    Raises
+    ------
+    GeometryError
+        Features of the wrong family (e.g. points in a polygon layer), named by id.
+
+    Warns
+    -----
+    RedlineWarning
+        Once, when anything was repaired: count, source, largest relative area change.
+
+    Examples
+    --------
+    >>> bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> layer = gpd.GeoDataFrame({"fid": ["a"]}, geometry=[bowtie], crs=3857)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", RedlineWarning)
+    ...     fixed, log = repair(layer, source="demo", family="polygon", id_column="fid")
+    >>> float(fixed.area[0]), log.loc[0, ["feature_id", "reason"]].tolist(), bool(log.review[0])
+    (2.0, ['a', 'Self-intersection[1 1]'], True)
+    """
+    ids = gdf[id_column] if id_column is not None else gdf.index.to_series()
+    raw = drop_z(np.asarray(gdf.geometry.values), source=source)
+    present = ~null_or_empty(raw)
+    geoms = raw.copy()
+    notes = np.full(len(raw), "", dtype=object)
+    dropped = np.zeros(len(raw), dtype=np.int64)
+    if family is not None:
+        dim = _DIMENSION[family]
+        dims = _part_dimensions(raw)
+        wrong = present & ~_has_dimension(dims, dim)
+        if wrong.any():
+            bad = np.flatnonzero(wrong)
+            kinds = sorted({str(t) for t in shapely.get_type_id(raw[bad])})
+            raise GeometryError(
+                f"{source}: {bad.size} features hold no {family} geometry in a {family} layer "
+                f"(features {_first(ids.iloc[bad])}; geometry type ids {', '.join(kinds)}): "
+                "fix or remove them, or load them as a layer of their own family"
+            )
+        collection = present & (shapely.get_type_id(raw) == 7)
+        geoms[collection], dropped[collection] = _parts_of_dimension(raw[collection], dim)
+        notes[collection] = "GeometryCollection"
+    invalid = present & ~shapely.is_valid(geoms)
+    if invalid.any():
+        notes[invalid] = _join(notes[invalid], shapely.is_valid_reason(geoms[invalid]))
+        fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        if family is not None:
+            fixed, extra = _parts_of_dimension(fixed, _DIMENSION[family])
+            dropped[invalid] += extra
+        geoms[invalid] = fixed
+    changed = (notes != "") & present
+    out = gdf.copy()
+    out[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    before, after = shapely.area(raw[changed]), shapely.area(geoms[changed])
+    reasons = [
+        note + (f"; dropped {n} parts of another family" if n else "")
+        for note, n in zip(notes[changed], dropped[changed], strict=True)
+    ]
+    change = relative_change(before, after)
+    log = pd.DataFrame(
+        {
+            "feature_id": ids.to_numpy()[changed],
+            "layer": source,
+            "reason": reasons,
+            "area_before_m2": before,
+            "area_after_m2": after,
+            "review": (change > MAX_SAFE_AREA_CHANGE) | shapely.is_empty(geoms[changed]),
+        },
+        columns=list(REPAIR_COLUMNS),
+    )
+    if len(log):
+        worst = int(np.argmax(change))
+        warnings.warn(
+            f"{source}: repaired {len(log)} geometries (make_valid, structure method); largest "
+            f"relative area change {_percent(change[worst])} (feature {log.feature_id.iloc[worst]}"
+            f"); {int(log.review.sum())} flagged for review (> {MAX_SAFE_AREA_CHANGE:.0%} or "
+            "collapsed). See the repair log.",
+            RedlineWarning,
+            stacklevel=2,
+        )
+    return out, log
+
+
+def prepare_subjects(
+    subjects: gpd.GeoDataFrame,
+    *,
+    source: str,
+    working_crs: CRS | str | int,
+    crs: object | None = None,
+    extent: shapely.Geometry | None = None,
+) -> gpd.GeoDataFrame:
+    """Ready sites or parcels for assessment; mark what cannot be assessed, never drop it.
+
+    Parameters
+    ----------
+    subjects
+        Sites or parcels in any CRS; not modified.
+    source
+        File or name used in messages.
+    working_crs
+        Projected CRS in metres to reproject into.
+    crs
+        CRS to assume when ``subjects`` has none.
+    extent
+        Area the planning layers cover, in ``working_crs``; subjects not wholly covered by it
+        are not assessed.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The caller's rows, index and columns with geometry in ``working_crs`` (two-dimensional,
+        valid) and :data:`NOT_ASSESSED_COLUMN`: ``None`` where assessable, else one of
+        "null geometry", "empty geometry", "coordinates outside Jilin", "mixes polygons with
+        lines or points (split it into separate subjects)", "invalid geometry could not be
+        repaired safely (area changed N%)", "invalid geometry collapsed when repaired",
+        "outside the planning extent". Subjects whose coordinates do not reproject to finite
+        values get a null geometry.
+
+    Raises
+    ------
+    CRSError
+        No CRS, or no subject inside Jilin (see :func:`redline.crs.to_working`).
+
+    Warns
+    -----
+    RedlineWarning
+        Once, when any subject was repaired.
+
+    Notes
+    -----
+    Each subject keeps its own family: a collection of polygons becomes a MultiPolygon, and the
+    polygonal repair of a polygon stays polygonal. A subject mixing polygons with lines or
+    points is not assessed rather than cut down to its polygons, since its line part (an access
+    road, a pipeline) could be the part in conflict.
+
+    A repair that changes the area by more than :data:`MAX_SAFE_AREA_CHANGE` means the footprint
+    that would be assessed is not the one submitted: the structure method can add a region the
+    author drew as a hole, or merge a bow-tie's lobes, and either could give a verdict for a
+    different site. Such subjects are not assessed (never clear) until the geometry is fixed at
+    source. This includes MultiPolygons with overlapping parts, whose raw area counts the
+    overlap twice.
+    """
+    projected = to_working(
+        subjects,
+        source=source,
+        crs=crs,
+        working_crs=CRS.from_user_input(working_crs),
+        require_inside=False,
+    )
+    geoms = drop_z(np.asarray(projected.geometry.values), source=source)
+    n = len(geoms)
+    reasons = np.full(n, None, dtype=object)
+    ok = np.ones(n, dtype=bool)  # no reason yet
+
+    def mark(mask: np.ndarray, reason: str) -> None:
+        reasons[mask & ok] = reason
+        ok[mask] = False
+
+    mark(shapely.is_missing(geoms), "null geometry")
+    mark(shapely.is_empty(geoms), "empty geometry")
+    # checked in the subjects' own CRS: a longitude of 486.5° projects onto Jilin
+    declared = subjects if subjects.crs is not None else subjects.set_crs(crs)
+    outside = outside_extent(lonlat_bounds(declared))
+    mark(outside, "coordinates outside Jilin")
+    finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
+    geoms[outside & ~finite] = None
+
+    dims = _part_dimensions(geoms)
+    mark(_mixed(dims), "mixes polygons with lines or points (split it into separate subjects)")
+    dim = _top_dimension(dims)
+    collections = ok & (shapely.get_type_id(geoms) == 7)
+    for d in np.unique(dim[collections]):
+        rows = collections & (dim == d)
+        geoms[rows] = _parts_of_dimension(geoms[rows], int(d))[0]
+
+    invalid = ok & ~shapely.is_valid(geoms)
+    if invalid.any():
+        raw = geoms[invalid]
+        fixed = shapely.make_valid(raw, method="structure", keep_collapsed=False)
+        for d in np.unique(dim[invalid]):
+            rows = dim[invalid] == d
+            fixed[rows] = _parts_of_dimension(fixed[rows], int(d))[0]
+        change = relative_change(shapely.area(raw), shapely.area(fixed))
+        unsafe = change > MAX_SAFE_AREA_CHANGE
+        collapsed = shapely.is_empty(fixed)
+        sub = np.full(len(raw), None, dtype=object)
+        sub[unsafe] = [
+            f"invalid geometry could not be repaired safely (area changed {_percent(c)})"
+            for c in change[unsafe]
+        ]
+        sub[collapsed] = "invalid geometry collapsed when repaired"
+        reasons[invalid] = sub
+        ok[invalid] = ~(unsafe | collapsed)
+        geoms[invalid] = fixed
+        warnings.warn(
+            f"{source}: repaired {int(invalid.sum())} invalid subject geometries (make_valid, "
+            f"structure method); {int((unsafe | collapsed).sum())} changed area by more than "
+            f"{MAX_SAFE_AREA_CHANGE:.0%} or collapsed and are not assessed",
+            RedlineWarning,
+            stacklevel=2,
+        )
+
+    if extent is not None:
+        shapely.prepare(extent)
+        covered = np.ones(n, dtype=bool)
+        covered[ok] = shapely.covers(extent, geoms[ok])
+        mark(~covered, "outside the planning extent")
+
+    out = projected.copy()
+    out[projected.geometry.name] = gpd.GeoSeries(geoms, index=projected.index, crs=projected.crs)
+    out[NOT_ASSESSED_COLUMN] = pd.Series(reasons, index=projected.index, dtype=object)
+    if not ok.all():
+        logger.info("%s: %d of %d subjects cannot be assessed", source, int((~ok).sum()), n)
+    return out
+
+
+def _part_dimensions(geoms: np.ndarray) -> np.ndarray:
+    """Bit mask per feature of the dimensions of its non-empty parts (bit d set: dimension d,
+    0 points, 1 lines, 2 polygons)."""
+    parts, index = _flat_parts(geoms)
+    keep = ~shapely.is_empty(parts)
+    mask = np.zeros(len(geoms), dtype=np.int64)
+    np.bitwise_or.at(mask, index[keep], 1 << shapely.get_dimensions(parts[keep]).astype(np.int64))
+    return mask
+
+
+def _has_dimension(mask: np.ndarray, dim: int) -> np.ndarray:
+    return (mask >> dim) & 1 == 1
+
+
+def _mixed(mask: np.ndarray) -> np.ndarray:
+    """Features with parts of more than one dimension."""
+    return mask & (mask - 1) != 0
+
+
+def _top_dimension(mask: np.ndarray) -> np.ndarray:
+    """Highest dimension among each feature's parts, -1 where it has none."""
+    return np.select([_has_dimension(mask, d) for d in (2, 1, 0)], [2, 1, 0], default=-1)
+
+
+def _flat_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single-part components of each geometry (collections nested any depth), with indices."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    while (nested := np.isin(shapely.get_type_id(parts), _COLLECTION_TYPES)).any():
+        inner, inner_index = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], inner])
+        index = np.concatenate([index[~nested], index[nested][inner_index]])
+    return parts, index
+
+
+def _parts_of_dimension(geoms: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep each geometry's parts of dimension ``dim``.
+
+    Returns
+    -------
+    kept : numpy.ndarray
+        A single part where one remains, a Multi* geometry where several do, an empty geometry
+        of that dimension where none does.
+    dropped : numpy.ndarray
+        Number of parts of other dimensions removed from each geometry.
+    """
+    parts, index = _flat_parts(geoms)
+    nonempty = ~shapely.is_empty(parts)
+    parts, index = parts[nonempty], index[nonempty]
+    keep = shapely.get_dimensions(parts) == dim
+    n = len(geoms)
+    counts = np.bincount(index[keep], minlength=n)
+    dropped = np.bincount(index[~keep], minlength=n)
+    build = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim]
+    empty = {0: shapely.Point(), 1: shapely.LineString(), 2: shapely.Polygon()}[dim]
+    out = np.full(n, empty, dtype=object)
+    if keep.any():
+        order = np.argsort(index[keep], kind="stable")
+        build(parts[keep][order], indices=index[keep][order], out=out)
+    single = counts == 1
+    out[single] = shapely.get_geometry(out[single], 0)
+    return out, dropped
+
+
+def _join(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.array([f"{a}; {b}" if a else b for a, b in zip(first, second, strict=True)])
+
+
+def _first(ids: pd.Series | np.ndarray, limit: int = 10) -> str:
+    values = [str(v) for v in np.asarray(ids)]
+    return ", ".join(values[:limit]) + (
+        f" and {len(values) - limit} more" if len(values) > limit else ""
+    )
+
+
+def _percent(value: float) -> str:
+    return "from a raw area of 0" if np.isinf(value) else f"{value:.0%}"

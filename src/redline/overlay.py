@@ -1,0 +1,584 @@
+"""The overlay engine: exact overlap areas, shares, contacts and distances between subject
+geometries (parcels, sites) and one planning layer, vectorised with shapely 2.
+
+A layer is prepared once (:func:`prepare_layer`): its polygons or lines are split into parts of at
+most ``max_vertices`` vertices by recursive halving of their bounding boxes (the parts are
+disjoint and cover the feature exactly, so per-part measures add up to the feature's), each part
+remembers its parent row and is prepared for fast predicates.
+
+:func:`overlaps` then, chunk by chunk (subjects sorted along a Hilbert curve), builds an STRtree
+on the *subjects*, queries it in bulk with the layer's parts (bounding boxes), takes the overlap
+of a subject lying properly inside a part to be the subject itself (prepared
+``contains_properly``, no intersection), computes the exact intersection only for the remaining
+pairs that intersect, and adds the part pairs back up to (subject, feature) pairs. Chunks run on
+threads: shapely releases the GIL.
+
+Measures are taken in the dimension of the pair (the lower of the subject's and the feature's):
+area for polygon × polygon, length when a line is involved, a count of 1 for points. A pair
+that intersects with zero measure (a shared edge or corner, or a sliver below ``contact_m2``
+from coincident edges) is a *contact*: reported, never counted as overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from redline.errors import GeometryError, LayerError
+
+__all__ = [
+    "DISTANCE_COLUMNS",
+    "OVERLAP_COLUMNS",
+    "SELF_OVERLAP_COLUMNS",
+    "PreparedLayer",
+    "nearest_within",
+    "overlaps",
+    "overlay_geometries",
+    "prepare_layer",
+    "self_overlaps",
+]
+
+log = logging.getLogger(__name__)
+
+#: Columns of :func:`overlaps`: subject position, feature row position, overlap area (m², pairs
+#: of polygons), overlap length (m, pairs involving a line), share of the subject's own measure
+#: lying in the feature, and whether the pair only touches.
+OVERLAP_COLUMNS: Final = ("subject", "feature", "overlap_m2", "overlap_m", "overlap_share",
+                          "contact")
+#: Columns of :func:`nearest_within`.
+DISTANCE_COLUMNS: Final = ("subject", "feature", "distance_m")
+#: Columns of :func:`self_overlaps`.
+SELF_OVERLAP_COLUMNS: Final = ("feature_a", "feature_b", "overlap_m2")
+
+_MAX_SPLIT_DEPTH: Final = 40
+_INDEX_TYPES: Final = (shapely.GeometryType.POLYGON, shapely.GeometryType.LINESTRING,
+                       shapely.GeometryType.LINEARRING, shapely.GeometryType.POINT)
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedLayer:
+    """A planning layer made ready for the engine (built by :func:`prepare_layer`).
+
+    Attributes
+    ----------
+    geometries
+        The layer's geometries, one per row of the GeoDataFrame it was built from.
+    parts
+        Single-part pieces of at most ``max_vertices`` vertices (unless a piece could not be
+        split further), disjoint within one feature, prepared. GEOS builds a prepared
+        geometry's indexes lazily, so the same prepared part must not be used by two threads
+        at once: the engine's threads work on their own copies.
+    parent
+        Row position in ``geometries`` of each part.
+    part_bounds
+        ``(n_parts, 4)`` bounds of ``parts``.
+    tree
+        STRtree over ``parts``.
+    dimension
+        2 for a polygon layer, 1 for a line layer.
+    crs
+        The layer's CRS (the working CRS).
+    feature_ids
+        The ``feature_id`` of each row (row labels when the column is absent), for messages.
+    max_vertices
+        The subdivision limit used.
+    """
+
+    geometries: np.ndarray
+    parts: np.ndarray
+    parent: np.ndarray
+    part_bounds: np.ndarray
+    tree: shapely.STRtree
+    dimension: int
+    crs: CRS | None
+    feature_ids: np.ndarray
+    max_vertices: int
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    def __repr__(self) -> str:
+        kind = "polygon" if self.dimension == 2 else "line"
+        return (f"PreparedLayer({len(self.geometries)} {kind} features, {len(self.parts)} parts "
+                f"of ≤ {self.max_vertices} vertices)")
+
+
+def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> PreparedLayer:
+    """Subdivide, index and prepare a planning layer once.
+
+    Parameters
+    ----------
+    gdf
+        A polygon or line layer in the working CRS (not modified). Null or empty geometries
+        are refused: a planning layer with gaps would pass sites it should stop.
+    max_vertices
+        Largest number of vertices of one part (at least 8).
+
+    Returns
+    -------
+    PreparedLayer
+
+    Raises
+    ------
+    GeometryError
+        Null or empty geometries, or a layer mixing polygons with lines or points.
+    LayerError
+        ``max_vertices`` below 8.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> ring = shapely.Point(0, 0).buffer(1000, quad_segs=256)
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[ring], crs=3857), max_vertices=64)
+    >>> len(layer.parts) > 1, bool(abs(shapely.area(layer.parts).sum() - ring.area) < 1e-6)
+    (True, True)
+    """
+    if max_vertices < 8:
+        raise LayerError(f"max_vertices must be at least 8; received {max_vertices}")
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    ids = (gdf["feature_id"].to_numpy() if "feature_id" in gdf.columns
+           else gdf.index.to_numpy())
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        bad = ids[missing]
+        raise GeometryError(
+            f"layer has {len(bad)} null or empty geometries (features {list(bad[:10])}); "
+            "remove or fix them before preparing the layer"
+        )
+    dims = shapely.get_dimensions(geoms)
+    if len(geoms) and (dims.min() != dims.max() or dims.min() == 0):
+        found = sorted({shapely.get_type_id(g) for g in geoms})
+        names = [shapely.GeometryType(t).name for t in found]
+        raise GeometryError(
+            f"layer mixes geometry types or holds points ({names}); a planning layer holds "
+            "only polygons or only lines"
+        )
+    dimension = int(dims.max()) if len(geoms) else 2
+    parts, parent = shapely.get_parts(geoms, return_index=True)
+    parts, parent = _subdivide(parts, parent, max_vertices=max_vertices, dimension=dimension)
+    shapely.prepare(parts)
+    tree = shapely.STRtree(parts)
+    return PreparedLayer(
+        geometries=geoms, parts=parts, parent=parent.astype(np.int64),
+        part_bounds=shapely.bounds(parts), tree=tree,
+        dimension=dimension, crs=gdf.crs, feature_ids=ids, max_vertices=max_vertices,
+    )
+
+
+def _subdivide(
+    parts: np.ndarray, parent: np.ndarray, *, max_vertices: int, dimension: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Halve every part above ``max_vertices`` across the longer side of its bounding box,
+    level by level, until all parts are small enough."""
+    done_parts, done_parent = [], []
+    for _ in range(_MAX_SPLIT_DEPTH):
+        big = shapely.get_num_coordinates(parts) > max_vertices
+        done_parts.append(parts[~big])
+        done_parent.append(parent[~big])
+        if not big.any():
+            break
+        parts, parent = parts[big], parent[big]
+        xmin, ymin, xmax, ymax = shapely.bounds(parts).T
+        wide = (xmax - xmin) >= (ymax - ymin)
+        xmid, ymid = (xmin + xmax) / 2, (ymin + ymax) / 2
+        # The halves are closed boxes sharing the cut line; pad the outer sides so the cut is
+        # the only new edge.
+        pad = np.maximum(xmax - xmin, ymax - ymin)
+        low = shapely.box(xmin - pad, ymin - pad, np.where(wide, xmid, xmax + pad),
+                          np.where(wide, ymax + pad, ymid))
+        high = shapely.box(np.where(wide, xmid, xmin - pad), np.where(wide, ymin - pad, ymid),
+                           xmax + pad, ymax + pad)
+        halves = shapely.intersection(np.concatenate([parts, parts]),
+                                      np.concatenate([low, high]))
+        pieces, index = shapely.get_parts(halves, return_index=True)
+        keep = (shapely.get_dimensions(pieces) == dimension) & ~shapely.is_empty(pieces)
+        parts, parent = pieces[keep], np.concatenate([parent, parent])[index[keep]]
+    else:
+        done_parts.append(parts)
+        done_parent.append(parent)
+    return np.concatenate(done_parts), np.concatenate(done_parent)
+
+
+# -- overlaps -----------------------------------------------------------------------------------
+
+def overlaps(
+    subjects: gpd.GeoSeries | np.ndarray,
+    layer: PreparedLayer,
+    *,
+    n_jobs: int | None = None,
+    chunk_size: int = 50_000,
+    contact_m2: float = 1e-6,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Every (subject, feature) pair that intersects, with exact overlap measures.
+
+    Parameters
+    ----------
+    subjects
+        Geometries in the layer's CRS. Null and empty geometries match nothing (the caller
+        reports them).
+    layer
+        The prepared layer.
+    n_jobs
+        Threads over chunks; default ``os.cpu_count()``. Results do not depend on it.
+    chunk_size
+        Subjects per chunk (bounds memory).
+    contact_m2
+        An overlap of at most this many m² (or m for lengths) is floating-point noise along
+        coincident edges: the pair is a contact, its overlap 0.
+    progress
+        Show a ``tqdm`` progress bar over chunks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`OVERLAP_COLUMNS`, sorted by subject then feature: ``subject`` (position
+        in ``subjects``), ``feature`` (row position in the layer), ``overlap_m2`` (area of the
+        intersection; 0 unless both are polygons), ``overlap_m`` (length of the intersection
+        when the subject or the layer is linear, else 0), ``overlap_share`` (share of the
+        subject's own area, length, or 1 for a point, lying in the feature — closed: a line
+        along a polygon's edge lies in it; 0 when the feature has a lower dimension than the
+        subject, e.g. a river crossing a parcel, whose length is in ``overlap_m``) and
+        ``contact`` (the pair intersects with zero measure; then both overlaps are 0).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
+    >>> overlaps([shapely.box(5, 5, 15, 15), shapely.box(10, 0, 20, 10)], layer)
+       subject  feature  overlap_m2  overlap_m  overlap_share  contact
+    0        0        0        25.0        0.0           0.25    False
+    1        1        0         0.0        0.0           0.00     True
+    """
+    geoms = _as_geometry_array(subjects)
+    chunks = list(_chunks(geoms, chunk_size))
+
+    def run(positions: np.ndarray) -> pd.DataFrame:
+        return _overlap_chunk(geoms[positions], positions, layer, contact=contact_m2)
+
+    frames = _run_chunks(run, chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
+    if not frames:
+        return _empty(OVERLAP_COLUMNS, bool_columns=("contact",))
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["subject", "feature"], kind="stable", ignore_index=True)
+
+
+def _overlap_chunk(
+    subj: np.ndarray, positions: np.ndarray, layer: PreparedLayer, *, contact: float
+) -> pd.DataFrame:
+    """Overlaps of one chunk of subjects (``positions`` are their global positions)."""
+    near, local = _local_parts(layer, shapely.total_bounds(subj))
+    if len(near) == 0:
+        return _empty(OVERLAP_COLUMNS, bool_columns=("contact",))
+    shapely.prepare(local)
+    part_local, s = shapely.STRtree(subj).query(local)
+    p = near[part_local]
+    parts, cand = local[part_local], subj[s]
+    s_dim = shapely.get_dimensions(cand)
+    pair_dim = np.minimum(s_dim, layer.dimension)
+    own = _measure(cand, s_dim)
+    measure = np.zeros(len(p))
+    inside = (shapely.contains_properly(parts, cand) if layer.dimension == 2
+              else np.zeros(len(p), dtype=bool))
+    measure[inside] = own[inside]
+    rest = np.flatnonzero(~inside)
+    hit = shapely.intersects(parts[rest], cand[rest])
+    rest = rest[hit]
+    points = rest[pair_dim[rest] == 0]
+    measure[points] = 1.0
+    exact = rest[pair_dim[rest] > 0]
+    if len(exact):
+        piece = shapely.intersection(cand[exact], parts[exact])
+        measure[exact] = _measure(piece, pair_dim[exact])
+    keep = inside.copy()
+    keep[rest] = True
+    p, s, measure, pair_dim, s_dim, own = (a[keep] for a in (p, s, measure, pair_dim, s_dim, own))
+    # Part pairs add up to (subject, feature) pairs: the parts of a feature are disjoint.
+    n_features = max(len(layer.geometries), 1)
+    key = s.astype(np.int64) * n_features + layer.parent[p]
+    order = np.lexsort((p, key))
+    key, measure = key[order], measure[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    total = np.add.reduceat(measure, first) if len(first) else measure
+    s_first, dim_first = s[order][first], pair_dim[order][first]
+    s_dim_first, own_first = s_dim[order][first], own[order][first]
+    touches = (dim_first > 0) & (total <= contact)
+    total[touches] = 0.0
+    share = np.zeros(len(first))
+    same = (dim_first == s_dim_first) & (own_first > 0)
+    share[same] = np.minimum(total[same] / own_first[same], 1.0)
+    return pd.DataFrame({
+        "subject": positions[s_first].astype(np.int64),
+        "feature": (key[first] % n_features).astype(np.int64),
+        "overlap_m2": np.where(dim_first == 2, total, 0.0),
+        "overlap_m": np.where(dim_first == 1, total, 0.0),
+        "overlap_share": share,
+        "contact": touches,
+    })
+
+
+def _measure(geoms: np.ndarray, dim: np.ndarray) -> np.ndarray:
+    """Area, length or count (1) of each geometry, by the dimension asked for."""
+    out = np.ones(len(geoms))
+    area, length = dim == 2, dim == 1
+    out[area] = shapely.area(geoms[area])
+    out[length] = _linear_length(geoms[length])
+    return out
+
+
+def _linear_length(geoms: np.ndarray) -> np.ndarray:
+    """Length of the linear components only (a polygon's perimeter is not a length inside)."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    lines = shapely.get_dimensions(parts) == 1
+    return np.bincount(index[lines], weights=shapely.length(parts[lines]),
+                       minlength=len(geoms)).astype(float)
+
+
+# -- distances ----------------------------------------------------------------------------------
+
+def nearest_within(
+    subjects: gpd.GeoSeries | np.ndarray,
+    layer: PreparedLayer,
+    *,
+    max_distance: float,
+    n_jobs: int | None = None,
+    chunk_size: int = 50_000,
+) -> pd.DataFrame:
+    """Features lying near a subject without touching it, with their distance.
+
+    Parameters
+    ----------
+    subjects
+        Geometries in the layer's CRS (null and empty ones match nothing).
+    layer
+        The prepared layer.
+    max_distance
+        Search radius in metres (> 0).
+    n_jobs, chunk_size
+        As in :func:`overlaps`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DISTANCE_COLUMNS`, one row per (subject, feature) with
+        ``0 < distance_m <= max_distance``, sorted by subject then feature. Features that
+        intersect the subject are in :func:`overlaps`, not here.
+
+    Raises
+    ------
+    LayerError
+        ``max_distance`` not a positive finite number.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (0, 9)])]))
+    >>> nearest_within([shapely.Point(3, 4), shapely.Point(50, 0)], layer, max_distance=10)
+       subject  feature  distance_m
+    0        0        0         3.0
+    """
+    if not (np.isfinite(max_distance) and max_distance > 0):
+        raise LayerError(f"max_distance must be a positive number of metres; "
+                         f"received {max_distance!r}")
+    geoms = _as_geometry_array(subjects)
+
+    def run(positions: np.ndarray) -> pd.DataFrame:
+        return _distance_chunk(geoms[positions], positions, layer, max_distance=max_distance)
+
+    frames = _run_chunks(run, list(_chunks(geoms, chunk_size)), n_jobs=n_jobs, progress=False,
+                         desc="distances")
+    if not frames:
+        return _empty(DISTANCE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["subject", "feature"], kind="stable", ignore_index=True)
+
+
+def _distance_chunk(
+    subj: np.ndarray, positions: np.ndarray, layer: PreparedLayer, *, max_distance: float
+) -> pd.DataFrame:
+    bounds = shapely.total_bounds(subj) + np.array([-1, -1, 1, 1]) * max_distance
+    near, local = _local_parts(layer, bounds)
+    if len(near) == 0:
+        return _empty(DISTANCE_COLUMNS)
+    tree = shapely.STRtree(subj)
+    part_local, s = tree.query(local, predicate="dwithin", distance=max_distance)
+    p = near[part_local]
+    dist = shapely.distance(subj[s], local[part_local])
+    frame = pd.DataFrame({"subject": positions[s].astype(np.int64),
+                          "feature": layer.parent[p], "distance_m": dist})
+    nearest = frame.groupby(["subject", "feature"], sort=True, as_index=False)["distance_m"].min()
+    return nearest[nearest["distance_m"] > 0].reset_index(drop=True)
+
+
+# -- geometries and layer checks --------------------------------------------------------------
+
+def overlay_geometries(
+    subjects: gpd.GeoSeries | np.ndarray, layer: PreparedLayer, pairs: pd.DataFrame
+) -> np.ndarray:
+    """The exact overlap geometry of each pair (for findings and maps), computed on demand.
+
+    Parameters
+    ----------
+    subjects
+        The geometries ``pairs.subject`` indexes.
+    layer
+        The prepared layer ``pairs.feature`` indexes.
+    pairs
+        A frame with integer columns ``subject`` and ``feature`` (e.g. from :func:`overlaps`).
+
+    Returns
+    -------
+    numpy.ndarray
+        One shapely geometry per row of ``pairs`` (empty for a pair that does not intersect).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
+    >>> subjects = [shapely.box(5, 5, 15, 15)]
+    >>> overlay_geometries(subjects, layer, overlaps(subjects, layer))[0].area
+    25.0
+    """
+    missing = {"subject", "feature"} - set(pairs.columns)
+    if missing:
+        raise LayerError(f"pairs need columns 'subject' and 'feature'; missing {sorted(missing)}")
+    geoms = _as_geometry_array(subjects)
+    s = pairs["subject"].to_numpy(dtype=np.int64)
+    f = pairs["feature"].to_numpy(dtype=np.int64)
+    # GEOS clips the feature to the subject's envelope first, so huge features stay cheap.
+    return np.asarray(shapely.intersection(geoms[s], layer.geometries[f]), dtype=object)
+
+
+def self_overlaps(layer: PreparedLayer, *, min_area_m2: float = 1.0) -> pd.DataFrame:
+    """Pairs of features of one polygon layer that overlap each other (bad data).
+
+    Parameters
+    ----------
+    layer
+        The prepared layer.
+    min_area_m2
+        Smallest overlap reported (m²); ``0`` reports every overlap with positive area.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SELF_OVERLAP_COLUMNS` (``feature_a < feature_b``, row positions), sorted.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> boxes = [shapely.box(0, 0, 10, 10), shapely.box(8, 0, 20, 10), shapely.box(20, 0, 30, 10)]
+    >>> self_overlaps(prepare_layer(gpd.GeoDataFrame(geometry=boxes)))
+       feature_a  feature_b  overlap_m2
+    0          0          1        20.0
+    """
+    if layer.dimension != 2 or len(layer.geometries) < 2:
+        return _empty(SELF_OVERLAP_COLUMNS)
+    # GEOS's coverage validator flags every polygon with an edge inside another one (any
+    # overlap flags at least one of the two); only pairs involving a flagged one are measured.
+    flagged = ~shapely.is_empty(shapely.coverage_invalid_edges(layer.geometries))
+    if not flagged.any():
+        return _empty(SELF_OVERLAP_COLUMNS)
+    a, b = layer.tree.query(layer.parts, predicate="intersects")
+    pa, pb = layer.parent[a], layer.parent[b]
+    keep = (pa < pb) & (flagged[pa] | flagged[pb])
+    a, b, pa, pb = a[keep], b[keep], pa[keep], pb[keep]
+    area = shapely.area(shapely.intersection(layer.parts[a], layer.parts[b]))
+    frame = pd.DataFrame({"feature_a": pa, "feature_b": pb, "overlap_m2": area})
+    total = frame.groupby(["feature_a", "feature_b"], sort=True, as_index=False)["overlap_m2"].sum()
+    found = total["overlap_m2"] > 0
+    if min_area_m2 > 0:
+        found &= total["overlap_m2"] >= min_area_m2
+    return total[found].reset_index(drop=True)
+
+
+# -- plumbing -----------------------------------------------------------------------------------
+
+def _as_geometry_array(subjects: Any) -> np.ndarray:
+    if isinstance(subjects, gpd.GeoDataFrame):
+        raise TypeError("pass the geometries (gdf.geometry), not the GeoDataFrame")
+    values = subjects.values if isinstance(subjects, gpd.GeoSeries) else subjects
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim != 1:
+        raise TypeError(f"subjects must be a 1-d array of geometries; received shape {arr.shape}")
+    return arr
+
+
+def _local_parts(layer: PreparedLayer, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the parts whose bounds meet ``bounds``, and this thread's own copies."""
+    xmin, ymin, xmax, ymax = bounds
+    pb = layer.part_bounds
+    near = np.flatnonzero((pb[:, 0] <= xmax) & (pb[:, 2] >= xmin)
+                          & (pb[:, 1] <= ymax) & (pb[:, 3] >= ymin))
+    return near, shapely.transform(layer.parts[near], _same)
+
+
+def _same(coords: np.ndarray) -> np.ndarray:
+    return coords
+
+
+def _chunks(geoms: np.ndarray, chunk_size: int) -> Iterator[np.ndarray]:
+    """Positions of the present geometries, Hilbert-sorted, cut into chunks."""
+    if chunk_size < 1:
+        raise LayerError(f"chunk_size must be at least 1; received {chunk_size}")
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(present) == 0:
+        return
+    if len(present) > chunk_size:
+        series = gpd.GeoSeries(geoms[present])
+        order = np.argsort(series.hilbert_distance().to_numpy(), kind="stable")
+        present = present[order]
+    for start in range(0, len(present), chunk_size):
+        yield present[start:start + chunk_size]
+
+
+def _run_chunks(
+    fn: Callable[[np.ndarray], pd.DataFrame],
+    chunks: list[np.ndarray],
+    *,
+    n_jobs: int | None,
+    progress: bool,
+    desc: str,
+) -> list[pd.DataFrame]:
+    jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
+    if jobs < 1:
+        raise LayerError(f"n_jobs must be at least 1; received {n_jobs}")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(chunks), desc=desc, unit="chunk")
+    frames: list[pd.DataFrame] = []
+    try:
+        if jobs == 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                frames.append(fn(chunk))
+                if bar is not None:
+                    bar.update()
+        else:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                for frame in pool.map(fn, chunks):
+                    frames.append(frame)
+                    if bar is not None:
+                        bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return [f for f in frames if len(f)]
+
+
+def _empty(columns: tuple[str, ...], *, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    dtypes = {c: (bool if c in bool_columns else
+                  np.int64 if c in ("subject", "feature", "feature_a", "feature_b") else float)
+              for c in columns}
+    return pd.DataFrame({c: np.array([], dtype=t) for c, t in dtypes.items()})

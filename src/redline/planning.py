@@ -1,0 +1,400 @@
+"""The "one map": every planning layer, typed, in one projected CRS, indexed once.
+
+:class:`Planning` holds the vector layers in the canonical schema of :mod:`redline.schema`
+(reprojected into the working CRS, geometries checked and repaired, each repair recorded) and the
+rasters. :func:`load_planning` builds one from a TOML manifest that maps a dataset's own files,
+field names and (Chinese) values onto the canonical ones.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import tomllib
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from redline import schema
+from redline.crs import WORKING_CRS, is_metric, to_working
+from redline.errors import CRSError, GeometryError, LayerError
+from redline.geometry import REPAIR_COLUMNS, null_or_empty, repair
+from redline.io import read_layer
+from redline.overlay import PreparedLayer, prepare_layer
+from redline.raster import RasterLayer, open_raster
+
+__all__ = ["Planning", "canonicalize", "load_planning"]
+
+log = logging.getLogger(__name__)
+
+
+class Planning:
+    """The set of planning layers by kind, in one projected working CRS.
+
+    Parameters
+    ----------
+    zoning, redlines, reserves, water_sources, farmland, scenic, rivers, roads_rails, boundary
+        Vector layers in the canonical schema (see :data:`redline.schema.LAYER_SPECS`), in any
+        declared CRS. ``feature_id`` and ``name`` are optional; canonical values may be given in
+        their Chinese spelling (``"核心区"``). Inputs are not modified.
+    landcover, dem
+        Rasters: a :class:`redline.raster.RasterLayer` or a path (a land-cover path then needs
+        ``landcover_classes``).
+    landcover_classes
+        Raster code to canonical land-cover class, for a ``landcover`` given as a path.
+    crs
+        The working CRS (projected, metres). Default :data:`redline.crs.WORKING_CRS`.
+    name
+        A title shown in summaries.
+
+    Raises
+    ------
+    LayerError
+        Missing fields or unknown values (all problems in one message).
+    GeometryError
+        Null or empty features, or geometries of the wrong family.
+    CRSError
+        A layer without CRS, or coordinates that do not fall in Jilin.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> zones = gpd.GeoDataFrame({"zone": ["重点开发区域"]},
+    ...                          geometry=[shapely.box(125.2, 43.7, 125.4, 43.9)], crs=4490)
+    >>> Planning(zoning=zones)["zoning"].zone.tolist()
+    ['key']
+    """
+
+    def __init__(
+        self,
+        *,
+        zoning: gpd.GeoDataFrame | None = None,
+        redlines: gpd.GeoDataFrame | None = None,
+        reserves: gpd.GeoDataFrame | None = None,
+        water_sources: gpd.GeoDataFrame | None = None,
+        farmland: gpd.GeoDataFrame | None = None,
+        scenic: gpd.GeoDataFrame | None = None,
+        rivers: gpd.GeoDataFrame | None = None,
+        roads_rails: gpd.GeoDataFrame | None = None,
+        boundary: gpd.GeoDataFrame | None = None,
+        landcover: RasterLayer | str | Path | None = None,
+        dem: RasterLayer | str | Path | None = None,
+        landcover_classes: Mapping[int, str] | None = None,
+        crs: Any = None,
+        name: str = "",
+    ) -> None:
+        self.crs = CRS.from_user_input(crs) if crs is not None else WORKING_CRS
+        if not is_metric(self.crs):
+            raise CRSError(
+                f"the working CRS must be projected with metre units; received {self.crs.name}. "
+                "Use an equal-area or Gauss-Krüger CRS such as EPSG:4551."
+            )
+        self.name = name
+        given = {
+            "zoning": zoning, "redlines": redlines, "reserves": reserves,
+            "water_sources": water_sources, "farmland": farmland, "scenic": scenic,
+            "rivers": rivers, "roads_rails": roads_rails, "boundary": boundary,
+        }
+        canonical: dict[str, gpd.GeoDataFrame] = {}
+        problems: list[str] = []
+        for kind, gdf in given.items():
+            if gdf is None:
+                continue
+            if not isinstance(gdf, gpd.GeoDataFrame):
+                raise TypeError(f"{kind} must be a GeoDataFrame, not {type(gdf).__name__}")
+            layer, found = canonicalize(gdf, kind, source=gdf.attrs.get("redline", {}).get(
+                "path", kind))
+            canonical[kind] = layer
+            problems.extend(found)
+        if problems:
+            raise LayerError("planning layers do not match the canonical schema:\n  - "
+                             + "\n  - ".join(problems))
+        self._layers: dict[str, gpd.GeoDataFrame] = {}
+        repairs = []
+        for kind, gdf in canonical.items():
+            layer, log_ = _project_and_repair(gdf, kind, working_crs=self.crs)
+            self._layers[kind] = layer
+            repairs.append(log_)
+        self.repairs = (pd.concat(repairs, ignore_index=True) if repairs
+                        else pd.DataFrame(columns=list(REPAIR_COLUMNS)))
+        self.rasters: dict[str, RasterLayer] = {}
+        for kind, raster in (("landcover", landcover), ("dem", dem)):
+            if raster is None:
+                continue
+            if not isinstance(raster, RasterLayer):
+                raster = open_raster(raster, kind=kind,
+                                     classes=landcover_classes if kind == "landcover" else None)
+            self.rasters[kind] = raster
+        self._prepared: dict[str, PreparedLayer] = {}
+
+    # -- access --------------------------------------------------------------------------
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Kinds present, vector layers first, in canonical order."""
+        vectors = tuple(k for k in schema.VECTOR_KINDS if k in self._layers)
+        return vectors + tuple(k for k in schema.RASTER_KINDS if k in self.rasters)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._layers or kind in self.rasters
+
+    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
+        """The canonical vector layer ``kind`` in the working CRS (a read-only view: copy it
+        before changing it)."""
+        if kind not in self._layers:
+            present = ", ".join(self._layers) or "none"
+            raise KeyError(f"no {kind!r} layer in this planning (vector layers present: {present})")
+        return self._layers[kind]
+
+    def get(self, kind: str) -> gpd.GeoDataFrame | None:
+        """The vector layer ``kind``, or ``None`` when it is absent."""
+        return self._layers.get(kind)
+
+    def prepared(self, kind: str) -> PreparedLayer:
+        """The overlay-ready form of layer ``kind`` (subdivided and indexed once, then cached)."""
+        if kind not in self._prepared:
+            self._prepared[kind] = prepare_layer(self[kind])
+        return self._prepared[kind]
+
+    @cached_property
+    def extent(self) -> shapely.Geometry | None:
+        """The area the layers cover, in the working CRS: the province (or all) boundary
+        features, else ``None`` (no extent check)."""
+        boundary = self._layers.get("boundary")
+        if boundary is None:
+            return None
+        province = boundary[boundary["level"] == "province"]
+        parts = province if len(province) else boundary
+        return shapely.union_all(np.asarray(parts.geometry.values))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Prepared layers hold spatial indexes; rebuild them lazily after unpickling (dask).
+        state = self.__dict__.copy()
+        state["_prepared"] = {}
+        return state
+
+    # -- display -------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """One row per layer: kind, Chinese and English names, feature count, source."""
+        rows = []
+        for kind in self.kinds:
+            if kind in self._layers:
+                gdf = self._layers[kind]
+                spec = schema.LAYER_SPECS[kind]
+                rows.append({
+                    "kind": kind, "名称": spec.label_zh, "name": spec.label_en,
+                    "features": len(gdf),
+                    "repairs": int((self.repairs["layer"] == kind).sum()),
+                    "source": gdf.attrs.get("redline", {}).get("path", "GeoDataFrame"),
+                })
+            else:
+                raster = self.rasters[kind]
+                rows.append({"kind": kind, "名称": "土地覆盖" if kind == "landcover" else "高程",
+                             "name": "Land cover" if kind == "landcover" else "Elevation",
+                             "features": None, "repairs": 0, "source": str(raster.path)})
+        return pd.DataFrame(rows)
+
+    def _bounds(self) -> tuple[float, ...] | None:
+        if not self._layers:
+            return None
+        b = np.array([gdf.total_bounds for gdf in self._layers.values()])
+        return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+    def __repr__(self) -> str:
+        bounds = self._bounds()
+        extent = ("" if bounds is None else
+                  " extent: {:.0f}, {:.0f} – {:.0f}, {:.0f} m\n".format(*bounds))
+        lines = [f"Planning{' ' + repr(self.name) if self.name else ''}",
+                 f" working CRS: {self.crs.name}", extent.rstrip("\n")]
+        for row in self.summary().itertuples():
+            count = "raster" if pd.isna(row.features) else f"{int(row.features)} features"
+            fixes = f", {row.repairs} repaired" if row.repairs else ""
+            lines.append(f"  {row.kind:<14} {count}{fixes}")
+        return "\n".join(line for line in lines if line)
+
+    def _repr_html_(self) -> str:
+        bounds = self._bounds()
+        head = (f"<p><b>{html.escape(self.name or 'Planning')}</b><br>"
+                f"working CRS: {html.escape(self.crs.name)}"
+                + ("" if bounds is None else
+                   "<br>extent: {:.0f}, {:.0f} – {:.0f}, {:.0f} m".format(*bounds))
+                + f"<br>repairs: {len(self.repairs)}</p>")
+        return head + self.summary().to_html(index=False, na_rep="raster")
+
+
+def canonicalize(
+    gdf: gpd.GeoDataFrame,
+    kind: str,
+    *,
+    source: str,
+    fields: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Rename a layer's fields to the canonical ones and map its values to canonical values.
+
+    Parameters
+    ----------
+    gdf
+        The layer as read (not modified).
+    kind
+        Its layer kind.
+    source
+        File name or label used in messages.
+    fields
+        Canonical field name to the layer's own field name (identity when absent).
+    values
+        Per canonical field, the dataset's own value to canonical value.
+
+    Returns
+    -------
+    layer, problems
+        The canonical layer (columns ``LAYER_SPECS[kind].fields`` + geometry, RangeIndex) and
+        a list of problems found (empty when the layer is usable).
+    """
+    if kind not in schema.LAYER_SPECS:
+        valid = ", ".join(schema.VECTOR_KINDS)
+        return gdf, [f"{source}: unknown layer kind {kind!r}; valid kinds: {valid}"]
+    spec = schema.LAYER_SPECS[kind]
+    fields = dict(fields or {})
+    values = values or {}
+    problems: list[str] = []
+    unknown = set(fields) - set(spec.fields)
+    if unknown:
+        problems.append(f"{kind} ({source}): unknown canonical fields {sorted(unknown)}; "
+                        f"valid: {list(spec.fields)}")
+    out = gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
+    out.attrs = {"redline": dict(gdf.attrs.get("redline", {}), kind=kind)}
+    for name in spec.fields:
+        column = fields.get(name, name)
+        if column not in gdf.columns:
+            if name in spec.required or name in fields:
+                hint = (f"map it in the manifest: [layers.{kind}.fields] {name} = \"<field>\""
+                        if name not in fields else "check the field name in the manifest")
+                problems.append(f"{kind} ({source}): field {column!r} for {name!r} is missing; "
+                                f"fields present: {[c for c in gdf.columns if c != 'geometry']}; "
+                                f"{hint}")
+            continue
+        raw = gdf[column].to_numpy()
+        if name in spec.required:
+            extra = {str(k): str(v) for k, v in values.get(name, {}).items()}
+            mapped = np.array([schema.canonical_value(kind, name, v, extra) for v in raw],
+                              dtype=object)
+            bad = pd.isna(mapped)
+            if bad.any():
+                offending = sorted({str(v) for v in raw[bad]})[:10]
+                allowed = spec.required[name]
+                problems.append(
+                    f"{kind} ({source}): field {column!r} ({name}) has {int(bad.sum())} "
+                    f"features with values that map to no canonical value: {offending}; "
+                    f"allowed: {list(allowed) if allowed else 'any non-empty text'}; add them "
+                    f"to the manifest's [layers.{kind}.values.{name}] table"
+                )
+            out[name] = mapped
+        else:
+            out[name] = pd.Series(raw, dtype=object).where(pd.notna(raw), None).to_numpy()
+    if "feature_id" not in out:
+        out["feature_id"] = [f"{kind}-{i}" for i in range(len(out))]
+    out["feature_id"] = out["feature_id"].astype(str)
+    duplicated = out["feature_id"][out["feature_id"].duplicated()].unique()
+    if len(duplicated):
+        problems.append(f"{kind} ({source}): feature ids are not unique: "
+                        f"{list(duplicated[:10])}; give each feature its own id")
+    if "name" not in out:
+        out["name"] = ""
+    ordered = [f for f in spec.fields if f in out.columns]
+    return gpd.GeoDataFrame(out[[*ordered, "geometry"]], crs=gdf.crs), problems
+
+
+def _project_and_repair(
+    layer: gpd.GeoDataFrame, kind: str, *, working_crs: CRS
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Refuse null geometries, reproject into the working CRS once, repair what is invalid."""
+    source = layer.attrs.get("redline", {}).get("path", kind)
+    missing = null_or_empty(layer.geometry.values)
+    if missing.any():
+        ids = layer["feature_id"][missing].tolist()
+        raise GeometryError(
+            f"{kind} ({source}): {len(ids)} features have null or empty geometry: "
+            f"{ids[:10]}{' …' if len(ids) > 10 else ''}. A planning layer with holes in it "
+            "would pass sites it should stop: fix or remove these features in the source "
+            "(a truncated file is the usual cause)."
+        )
+    attrs = layer.attrs
+    projected = to_working(layer, source=f"{kind} ({source})", working_crs=working_crs)
+    repaired, repairs = repair(projected, source=f"{kind} ({source})",
+                               family=schema.LAYER_SPECS[kind].geometry, id_column="feature_id")
+    repairs = repairs.assign(layer=kind)
+    repaired.attrs = attrs
+    return repaired.reset_index(drop=True), repairs
+
+
+def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Planning:
+    """Load the one map described by a TOML manifest.
+
+    Parameters
+    ----------
+    path
+        The manifest file. ``None`` loads the bundled, illustrative Jilin sample.
+    crs
+        Working CRS override (projected, metres); the manifest's ``[planning] crs`` otherwise,
+        else :data:`redline.crs.WORKING_CRS`.
+
+    Examples
+    --------
+    >>> planning = load_planning()
+    >>> "redlines" in planning.kinds and "landcover" in planning.kinds
+    True
+    """
+    if path is None:
+        from redline.datasets import get_path
+
+        path = get_path("manifest")
+    path = Path(path)
+    try:
+        manifest = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LayerError(f"manifest {path} does not exist") from None
+    except tomllib.TOMLDecodeError as err:
+        raise LayerError(f"manifest {path} is not valid TOML: {err}") from None
+    root = path.parent
+    layers_section = manifest.get("layers", {})
+    rasters_section = manifest.get("rasters", {})
+    unknown = (set(layers_section) - set(schema.VECTOR_KINDS)) | (
+        set(rasters_section) - set(schema.RASTER_KINDS))
+    if unknown:
+        raise LayerError(
+            f"manifest {path}: unknown layer kinds {sorted(unknown)}; vector kinds: "
+            f"{list(schema.VECTOR_KINDS)}, raster kinds: {list(schema.RASTER_KINDS)}"
+        )
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    problems: list[str] = []
+    for kind, entry in layers_section.items():
+        if "path" not in entry:
+            problems.append(f"[layers.{kind}] has no 'path'")
+            continue
+        file = root / entry["path"]
+        gdf = read_layer(file, layer=entry.get("layer"), crs=entry.get("crs"),
+                         encoding=entry.get("encoding"))
+        layer, found = canonicalize(gdf, kind, source=str(file), fields=entry.get("fields"),
+                                    values=entry.get("values"))
+        layers[kind] = layer
+        problems.extend(found)
+    if problems:
+        raise LayerError(f"manifest {path}: the layers do not match the canonical schema:\n  - "
+                         + "\n  - ".join(problems))
+    rasters: dict[str, RasterLayer] = {}
+    for kind, entry in rasters_section.items():
+        if "path" not in entry:
+            raise LayerError(f"manifest {path}: [rasters.{kind}] has no 'path'")
+        classes = {int(k): str(v) for k, v in entry.get("classes", {}).items()}
+        rasters[kind] = open_raster(root / entry["path"], kind=kind,
+                                    classes=classes if kind == "landcover" else None)
+    info = manifest.get("planning", {})
+    return Planning(**layers, **rasters, crs=crs if crs is not None else info.get("crs"),
+                    name=info.get("name", path.stem))

@@ -1,0 +1,109 @@
+"""Tables and files a reviewer reads: the verdict summary, the 三线 table, GeoPackage and CSV.
+
+Everything here reads a :class:`~redline.screening.Screening`; nothing recomputes geometry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from redline import schema
+from redline.io import write_layer
+
+if TYPE_CHECKING:
+    from redline.screening import Screening
+
+__all__ = ["OUTPUT_FILES", "three_lines_table", "write_screening"]
+
+#: Files :func:`write_screening` writes, by role.
+OUTPUT_FILES = {
+    "geopackage": "screening.gpkg",
+    "sites": "sites.csv",
+    "findings": "findings.csv",
+    "three_lines": "three_lines.csv",
+    "summary": "summary.csv",
+}
+#: CSVs carry a byte-order mark so that Excel on Chinese Windows reads them as UTF-8.
+CSV_ENCODING = "utf-8-sig"
+
+_YES, _NO = "是 yes", "否 no"
+#: Controlled layers in the 三线 table besides red lines and farmland: column key → label.
+_OTHER_CONTROLLED = {
+    "reserves": "自然保护区 nature reserve",
+    "water_sources": "饮用水水源保护区 water source zone",
+    "scenic": "风景名胜区/森林公园 scenic area",
+    "prohibited_zone": "禁止开发区域 prohibited zone",
+}
+
+
+def three_lines_table(screening: Screening) -> pd.DataFrame:
+    """The 三线 table reviewers expect: per site, whether it occupies the ecological red line,
+    permanent basic farmland and other controlled layers, with areas in m².
+
+    Areas are the site's overlap with each layer as drawn, whatever the rules decide (an
+    exempt project type still occupies the layer).
+    """
+    sites = screening.sites
+    overlaps = screening.layer_overlaps.reindex(
+        columns=["redlines", "farmland", *_OTHER_CONTROLLED], fill_value=np.nan)
+    assessed = sites["verdict"].to_numpy() != "not_assessed"
+
+    def occupied(area: pd.Series) -> np.ndarray:
+        labels = np.where(area.to_numpy() > 0, _YES, _NO).astype(object)
+        labels[~assessed | area.isna().to_numpy()] = "未评估 not assessed"
+        return labels
+
+    others = overlaps[list(_OTHER_CONTROLLED)]
+    names = np.array(list(_OTHER_CONTROLLED.values()), dtype=object)
+    other_hits = [
+        "; ".join(names[row > 0]) if row_assessed else "未评估 not assessed"
+        for row, row_assessed in zip(others.fillna(0).to_numpy(), assessed, strict=True)
+    ]
+    return pd.DataFrame({
+        "项目编号 site_id": sites["site_id"].to_numpy(),
+        "项目名称 name": sites["name"].to_numpy() if "name" in sites else None,
+        "结论 verdict": sites["verdict_zh"].to_numpy() + " " + sites["verdict"].to_numpy(),
+        "占用生态保护红线 occupies red line": occupied(overlaps["redlines"]),
+        "占用红线面积 red line m²": overlaps["redlines"].round(2).to_numpy(),
+        "占用永久基本农田 occupies basic farmland": occupied(overlaps["farmland"]),
+        "占用农田面积 farmland m²": overlaps["farmland"].round(2).to_numpy(),
+        "涉及其他管控图层 other controlled layers": other_hits,
+        "其他管控面积 other controlled m²": others.sum(axis=1, min_count=1).round(2).to_numpy(),
+    }, index=sites.index)
+
+
+def write_screening(screening: Screening, directory: str | Path) -> dict[str, Path]:
+    """Write a screening's outputs into ``directory`` (created if needed), each atomically.
+
+    Returns
+    -------
+    dict
+        Role → path, for the roles of :data:`OUTPUT_FILES`.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    gpkg = directory / OUTPUT_FILES["geopackage"]
+    sites = gpd.GeoDataFrame(screening.sites).reset_index(drop=True)
+    write_layer(sites, gpkg, layer="sites")
+    write_layer(screening.findings, gpkg, layer="findings")
+    written = {"geopackage": gpkg}
+    tables = {
+        "sites": pd.DataFrame(sites.drop(columns=sites.geometry.name)),
+        "findings": pd.DataFrame(screening.findings.drop(columns="geometry")),
+        "three_lines": screening.three_lines(),
+        "summary": screening.summary(),
+    }
+    for role, table in tables.items():
+        written[role] = write_layer(table, directory / OUTPUT_FILES[role],
+                                    encoding=CSV_ENCODING)
+    return written
+
+
+def verdict_labels() -> dict[str, str]:
+    """Verdict → bilingual label, for legends and tables."""
+    return {v: f"{schema.VERDICT_LABELS[v]} {v}" for v in schema.VERDICTS}

@@ -1,0 +1,451 @@
+"""Screen proposed construction sites against the planning layers and a ruleset.
+
+:func:`screen` is the product's main job: per site a verdict (the strictest severity among its
+findings, ``clear`` when there is none, ``not_assessed`` with the reason when the site cannot be
+assessed) and the findings behind it, each citing the regulation clause. Findings come from the
+overlay engine (overlaps and proximity), corridor severance and raster statistics; the rules
+(:mod:`redline.rules`) decide which of those are findings and how severe.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from redline import schema
+from redline.corridors import CORRIDOR_LAYERS, build_corridors, severance
+from redline.errors import LayerError, RedlineWarning
+from redline.geometry import prepare_subjects
+from redline.overlay import (
+    PreparedLayer,
+    nearest_within,
+    overlaps,
+    overlay_geometries,
+    prepare_layer,
+)
+from redline.planning import Planning, load_planning
+from redline.raster import landcover_shares, slope_stats
+from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type, load_rules
+
+__all__ = ["FINDING_COLUMNS", "SITE_COLUMNS", "Screening", "screen"]
+
+log = logging.getLogger(__name__)
+
+#: Columns :func:`screen` adds to the caller's sites.
+SITE_COLUMNS = (
+    "site_id", "project_type_used", "verdict", "verdict_zh", "n_findings", "decisive_rule",
+    "decisive_clause", "not_assessed_reason",
+)
+#: Columns of :attr:`Screening.findings` (plus ``geometry``).
+FINDING_COLUMNS = (
+    "site_id", "rule_id", "rule_title", "layer", "feature_id", "feature_name", "severity",
+    "severity_zh", "overlap_m2", "overlap_m", "overlap_share", "distance_m", "measure",
+    "clause", "conditions", "conditions_en",
+)
+#: Columns of :attr:`Screening.layer_overlaps`: the site's overlap (m²) with each controlled
+#: polygon layer as drawn — layer kind, and the selector on it (``None``: every feature).
+LAYER_OVERLAPS = {
+    "redlines": ("redlines", None),
+    "farmland": ("farmland", None),
+    "reserves": ("reserves", None),
+    "water_sources": ("water_sources", None),
+    "scenic": ("scenic", None),
+    "prohibited_zone": ("zoning", ("zone", "prohibited")),
+}
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The result of :func:`screen`.
+
+    Attributes
+    ----------
+    sites
+        The caller's sites (index, columns and geometry kept) plus :data:`SITE_COLUMNS`.
+    findings
+        One row per (site, rule, layer feature), columns :data:`FINDING_COLUMNS`; geometry is the
+        overlap (or the site, for proximity and raster findings), in the working CRS.
+    layer_overlaps
+        Overlap area (m²) of every site with every polygon layer kind, whatever the rules say —
+        the basis of the 三线 table. Indexed like ``sites``.
+    planning, rules
+        What the sites were screened against.
+    """
+
+    sites: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    layer_overlaps: pd.DataFrame
+    planning: Planning = field(repr=False)
+    rules: RuleSet = field(repr=False)
+
+    def summary(self) -> pd.DataFrame:
+        """Sites per verdict, strictest first, with Chinese labels."""
+        counts = self.sites["verdict"].value_counts()
+        return pd.DataFrame({
+            "verdict": list(schema.VERDICTS),
+            "结论": [schema.VERDICT_LABELS[v] for v in schema.VERDICTS],
+            "sites": [int(counts.get(v, 0)) for v in schema.VERDICTS],
+        })
+
+    def three_lines(self) -> pd.DataFrame:
+        """The 三线 table: per site, red line, basic farmland, other controlled layers occupied."""
+        from redline.report import three_lines_table
+
+        return three_lines_table(self)
+
+    def to_file(self, directory: str | Path) -> dict[str, Path]:
+        """Write the GeoPackage (layers ``sites``, ``findings``), CSVs and the 三线 table."""
+        from redline.report import write_screening
+
+        return write_screening(self, directory)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{row.verdict} {row.sites}" for row in self.summary().itertuples()
+                           if row.sites)
+        return (f"Screening of {len(self.sites)} sites against {len(self.rules)} rules: "
+                f"{counts or 'no sites'}; {len(self.findings)} findings")
+
+
+def screen(
+    sites: gpd.GeoDataFrame,
+    planning: Planning | None = None,
+    *,
+    rules: RuleSet | str | Path | None = None,
+    crs: Any = None,
+    n_jobs: int | None = None,
+    progress: bool = False,
+) -> Screening:
+    """Screen proposed construction sites against the planning layers.
+
+    Parameters
+    ----------
+    sites
+        Polygons, multipolygons, lines or points with optional ``site_id``, ``name`` and
+        ``project_type`` columns (no type: general construction, the strictest reading).
+        Not modified.
+    planning
+        The one map; ``None`` loads the bundled illustrative sample.
+    rules
+        A :class:`~redline.rules.RuleSet`, or the path of a ruleset file that extends the
+        bundled Jilin ruleset; ``None`` uses the bundled ruleset.
+    crs
+        CRS to assume for sites that declare none.
+    n_jobs
+        Threads for the overlay engine (default: all cores). Results do not depend on it.
+    progress
+        Show a progress bar over the layers.
+
+    Returns
+    -------
+    Screening
+
+    Raises
+    ------
+    LayerError
+        Missing or duplicate ``site_id`` values.
+    CRSError
+        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> result = screen(gpd.read_file(datasets.get_path("sites")))
+    >>> sorted(set(result.sites.verdict)) == sorted(schema.VERDICTS)
+    True
+    """
+    if not isinstance(sites, gpd.GeoDataFrame):
+        raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
+    planning = planning if planning is not None else load_planning()
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    source = str(sites.attrs.get("redline", {}).get("path", "sites"))
+    site_ids = _site_ids(sites, source=source)
+    types = _project_types(sites, source=source)
+    subjects = prepare_subjects(sites, source=source, working_crs=planning.crs, crs=crs,
+                                extent=planning.extent)
+    run = _Run(geoms=np.asarray(subjects.geometry.values), types=types, planning=planning,
+               ruleset=ruleset, n_jobs=n_jobs)
+    reasons = subjects["not_assessed_reason"].to_numpy(dtype=object).copy()
+
+    by_layer = ruleset.by_layer()
+    overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
+    findings: list[pd.DataFrame] = []
+    layer_overlaps = pd.DataFrame(np.nan, index=sites.index, columns=list(LAYER_OVERLAPS))
+    from tqdm.auto import tqdm
+
+    for layer in tqdm([*by_layer, *sorted(overlap_layers - set(by_layer))], desc="screening",
+                      unit="layer", disable=not progress):
+        layer_rules = by_layer.get(layer, ())
+        missing = _missing_layer(layer, planning)
+        if missing:
+            _not_assessed(reasons, _applies(layer_rules, types),
+                          f"the {missing!r} layer needed by rule {layer_rules[0].id} is missing")
+            continue
+        if layer in planning.rasters:
+            found, blocked = _raster_findings(layer, layer_rules, run)
+            _not_assessed(reasons, blocked & _applies(layer_rules, types),
+                          f"no {layer} data under the site")
+        else:
+            found, pairs = _vector_findings(layer, layer_rules, run)
+            for column, (kind, selector) in LAYER_OVERLAPS.items():
+                if kind == layer:
+                    layer_overlaps[column] = _overlap_totals(pairs, planning[layer], selector,
+                                                             n=len(sites))
+        findings.extend(found)
+
+    table = _findings_table(findings, site_ids=site_ids, order=ruleset.ids, crs=planning.crs)
+    out = _with_verdicts(sites, table, reasons=reasons, site_ids=site_ids, types=types)
+    return Screening(sites=out, findings=table.drop(columns="subject"),
+                     layer_overlaps=layer_overlaps, planning=planning, rules=ruleset)
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def _site_ids(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
+    if "site_id" not in sites.columns:
+        return np.array([str(i) for i in sites.index], dtype=object)
+    ids = sites["site_id"]
+    blank = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        raise LayerError(f"{source}: {int(blank.sum())} sites have no site_id (rows "
+                         f"{list(sites.index[blank][:10])}); give every site an id, or drop "
+                         "the column to use the row index")
+    text = ids.astype(str).str.strip()
+    dup = text[text.duplicated(keep=False)]
+    if len(dup):
+        raise LayerError(
+            f"{source}: site_id values are not unique: {sorted(set(dup))[:10]} "
+            f"({len(dup)} rows); findings are reported by site_id, so each site needs its own"
+        )
+    return text.to_numpy(dtype=object)
+
+
+def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
+    """Canonical project type per site. Blank is general construction; an unknown type is
+    screened as general construction too (the strictest reading, never a more lenient one),
+    with one warning listing the unknown values."""
+    if "project_type" not in sites.columns:
+        return np.full(len(sites), schema.GENERAL_CONSTRUCTION, dtype=object)
+    codes, uniques = pd.factorize(sites["project_type"], use_na_sentinel=True)
+    canonical, unknown = [], []
+    for value in uniques:
+        try:
+            canonical.append(canonical_project_type(value))
+        except LayerError:
+            unknown.append(str(value))
+            canonical.append(schema.GENERAL_CONSTRUCTION)
+    if unknown:
+        warnings.warn(
+            f"{source}: unknown project_type values {sorted(unknown)[:10]} are screened as "
+            f"general construction (the strictest reading); valid types: "
+            f"{list(schema.PROJECT_TYPES)} or their Chinese names",
+            RedlineWarning, stacklevel=3,
+        )
+    table = np.array([*canonical, schema.GENERAL_CONSTRUCTION], dtype=object)
+    return table[codes]
+
+
+def _missing_layer(layer: str, planning: Planning) -> str | None:
+    if layer == CORRIDORS:
+        return None if any(k in planning for k in CORRIDOR_LAYERS) else "rivers"
+    return None if layer in planning else layer
+
+
+def _applies(rules: Iterable[Rule], types: np.ndarray) -> np.ndarray:
+    """Sites for which at least one of ``rules`` could give a finding."""
+    out = np.zeros(len(types), dtype=bool)
+    for rule in rules:
+        out |= pd.notna(rule.severities_for(types))
+    return out
+
+
+def _not_assessed(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
+    reasons[mask & pd.isna(reasons)] = reason
+
+
+# -- per layer ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Run:
+    """What every layer's assessment reads: the sites in the working CRS and their types."""
+
+    geoms: np.ndarray
+    types: np.ndarray
+    planning: Planning
+    ruleset: RuleSet
+    n_jobs: int | None
+
+
+def _vector_findings(
+    layer: str, rules: Iterable[Rule], run: _Run
+) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Findings of the overlap, proximity and severance rules on one vector layer, and the
+    overlap pairs (for the layer totals)."""
+    rules = tuple(rules)
+    if layer == CORRIDORS:
+        lines = {k: run.planning[k] for k in CORRIDOR_LAYERS if k in run.planning}
+        features = build_corridors(lines, half_widths_m=run.ruleset.corridor_half_widths_m,
+                                   clip=run.planning.extent)
+        prepared = prepare_layer(features)
+    else:
+        features, prepared = run.planning[layer], run.planning.prepared(layer)
+    pairs = overlaps(run.geoms, prepared, n_jobs=run.n_jobs)
+    contact = pairs["contact"].to_numpy()
+    touching, pairs = pairs[contact], pairs[~contact].reset_index(drop=True)
+    reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)
+    near = None
+    if reach > 0:
+        near = pd.concat([
+            nearest_within(run.geoms, prepared, max_distance=reach, n_jobs=run.n_jobs),
+            touching[["subject", "feature"]].assign(distance_m=0.0),  # edge contact: 0 m away
+        ], ignore_index=True)
+    found = []
+    for rule in rules:
+        selected = rule.select(features)
+        if rule.test == "overlap":
+            hits = pairs[selected[pairs["feature"].to_numpy()]]
+            found.append(_rows(rule, hits, run, features=features, prepared=prepared))
+        elif rule.test == "proximity" and near is not None:
+            within = near["distance_m"].to_numpy() <= rule.distance_m
+            hits = near[selected[near["feature"].to_numpy()] & within]
+            found.append(_rows(rule, hits, run, features=features))
+        elif rule.test == "severance":
+            candidates = pairs[selected[pairs["feature"].to_numpy()]].reset_index(drop=True)
+            cut = severance(gpd.GeoSeries(run.geoms, crs=run.planning.crs), features,
+                            candidates, min_passage_m=rule.min_passage_m)
+            hits = candidates[cut["severs"].to_numpy(dtype=bool)]
+            passage = cut["passage_m"].to_numpy()[cut["severs"].to_numpy(dtype=bool)]
+            found.append(_rows(rule, hits, run, features=features, prepared=prepared,
+                               measure=[f"widest passage left {p:,.0f} m" for p in passage]))
+    return found, pairs
+
+
+def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
+                    selector: tuple[str, str] | None, *, n: int) -> np.ndarray:
+    """Overlap area (m²) of each site with the selected features of one layer."""
+    if selector is not None:
+        field_name, value = selector
+        keep = features[field_name].to_numpy()[pairs["feature"].to_numpy()] == value
+        pairs = pairs[keep]
+    return np.bincount(pairs["subject"].to_numpy(dtype=np.int64),
+                       weights=pairs["overlap_m2"].to_numpy(), minlength=n)
+
+
+def _raster_findings(
+    layer: str, rules: Iterable[Rule], run: _Run
+) -> tuple[list[pd.DataFrame], np.ndarray]:
+    """Findings of the land-cover / slope rules, and the sites with no raster data under them."""
+    raster = run.planning.rasters[layer]
+    measure = landcover_shares if layer == "landcover" else slope_stats
+    stats = measure(run.geoms, raster, crs=run.planning.crs)
+    found = []
+    for rule in rules:
+        if rule.test == "landcover_share":
+            value = stats[[f"share_{c}" for c in rule.classes]].sum(axis=1, min_count=1)
+            label = "+".join(rule.classes)
+            hit = (value >= rule.min_share).to_numpy()
+            text = [f"{label} {v:.0%} of the site" for v in value[hit]]
+        else:
+            value = stats[f"slope_{rule.statistic}_deg"]
+            hit = (value >= rule.max_slope_deg).to_numpy()
+            text = [f"{rule.statistic} slope {v:.1f}°" for v in value[hit]]
+        hits = pd.DataFrame({"subject": np.flatnonzero(hit), "overlap_share": value[hit]})
+        found.append(_rows(rule, hits, run, measure=text))
+    blocked = (stats["coverage"].to_numpy() == 0) & ~pd.isna(run.geoms)
+    return found, blocked
+
+
+def _rows(
+    rule: Rule,
+    hits: pd.DataFrame,
+    run: _Run,
+    *,
+    features: gpd.GeoDataFrame | None = None,
+    prepared: PreparedLayer | None = None,
+    measure: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Findings of one rule from its candidate rows (``subject``, and ``feature`` for vector
+    layers), keeping those the site's project type makes a finding, with its severity."""
+    subject = hits["subject"].to_numpy(dtype=np.int64)
+    severity = rule.severities_for(run.types[subject])
+    keep = pd.notna(severity)
+    hits, subject = hits[keep], subject[keep]
+    rows = pd.DataFrame({
+        "subject": subject,
+        "rule_id": rule.id,
+        "rule_title": f"{rule.title_zh} / {rule.title_en}",
+        "layer": rule.layer,
+        "severity": severity[keep],
+        "measure": None if measure is None else np.asarray(list(measure), dtype=object)[keep],
+        "clause": str(rule.clause),
+        "conditions": rule.conditions_zh,
+        "conditions_en": rule.conditions_en,
+    })
+    for column in ("overlap_m2", "overlap_m", "overlap_share", "distance_m"):
+        rows[column] = hits[column].to_numpy() if column in hits else np.nan
+    if features is not None:
+        feature = hits["feature"].to_numpy(dtype=np.int64)
+        rows["feature_id"] = features["feature_id"].to_numpy()[feature]
+        rows["feature_name"] = features["name"].to_numpy()[feature]
+    if prepared is not None:  # overlap findings carry the overlap itself
+        rows["distance_m"] = 0.0
+        rows["geometry"] = overlay_geometries(run.geoms, prepared, hits)
+    else:
+        rows["geometry"] = run.geoms[subject]
+    return rows
+
+
+# -- outputs -----------------------------------------------------------------------------------
+def _findings_table(parts: list[pd.DataFrame], *, site_ids: np.ndarray,
+                    order: tuple[str, ...], crs: Any) -> gpd.GeoDataFrame:
+    """All findings, strictest first within each site, in a fixed order (sites as given, then
+    severity, rule order in the ruleset, feature id) so that batch and per-site runs agree."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return gpd.GeoDataFrame(columns=["subject", *FINDING_COLUMNS], geometry=[], crs=crs)
+    table = pd.concat(parts, ignore_index=True)
+    table["site_id"] = site_ids[table["subject"].to_numpy(dtype=np.int64)]
+    table["severity_zh"] = table["severity"].map(schema.SEVERITY_LABELS)
+    keys = pd.DataFrame({
+        "subject": table["subject"],
+        "rank": table["severity"].map(schema.severity_rank),
+        "rule": table["rule_id"].map({rule_id: i for i, rule_id in enumerate(order)}),
+        "feature": table["feature_id"].fillna("") if "feature_id" in table else "",
+    })
+    table = table.loc[keys.sort_values(["subject", "rank", "rule", "feature"],
+                                       kind="stable").index]
+    return gpd.GeoDataFrame(table.reindex(columns=["subject", *FINDING_COLUMNS]),
+                            geometry=table["geometry"].to_numpy(), crs=crs).reset_index(drop=True)
+
+
+def _with_verdicts(sites: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, *, reasons: np.ndarray,
+                   site_ids: np.ndarray, types: np.ndarray) -> gpd.GeoDataFrame:
+    """The caller's sites with the verdict columns: the strictest finding decides, a reason
+    not to assess overrides everything."""
+    n = len(sites)
+    subject = findings["subject"].to_numpy(dtype=np.int64)
+    first = findings.drop_duplicates("subject")  # strictest finding of each site
+    at = first["subject"].to_numpy(dtype=np.int64)
+    verdict = np.full(n, "clear", dtype=object)
+    decisive = np.full(n, None, dtype=object)
+    clause = np.full(n, None, dtype=object)
+    verdict[at] = first["severity"].to_numpy()
+    decisive[at] = first["rule_id"].to_numpy()
+    clause[at] = first["clause"].to_numpy()
+    blocked = pd.notna(reasons)
+    verdict[blocked], decisive[blocked], clause[blocked] = "not_assessed", None, None
+    out = sites.copy()
+    columns = {
+        "site_id": site_ids, "project_type_used": types, "verdict": verdict,
+        "verdict_zh": [schema.VERDICT_LABELS[v] for v in verdict],
+        "n_findings": np.bincount(subject, minlength=n), "decisive_rule": decisive,
+        "decisive_clause": clause, "not_assessed_reason": reasons,
+    }
+    for name, values in columns.items():
+        out[name] = values
+    return out
