@@ -12,6 +12,9 @@ from redline.errors import (
     RedlineWarning,
     RuleError,
 )
+from redline.planning import Planning, load_planning
+from redline.screening import Screening, screen
+from redline.zoning import classify
 
 __version__ = "0.1.0"
 
@@ -21,8 +24,13 @@ __all__ = [
     "CRSError",
     "GeometryError",
     "LayerError",
+    "Planning",
     "RedlineError",
     "RedlineWarning",
     "RuleError",
+    "Screening",
     "__version__",
+    "classify",
+    "load_planning",
+    "screen",
 ]
