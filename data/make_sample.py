@@ -20,7 +20,7 @@ import itertools
 import logging
 import shutil
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -565,7 +565,7 @@ class Layers:
     boundary: gpd.GeoDataFrame
 
 
-def frame(rows: list[dict[str, object]], geoms: list[BaseGeometry]) -> gpd.GeoDataFrame:
+def frame(rows: Sequence[Mapping[str, object]], geoms: list[BaseGeometry]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=WORKING_CRS)
 
 
@@ -880,7 +880,8 @@ def make_redlines(
     union = shapely.intersection(shapely.union_all(parts), outline)
     union = shapely.difference(union, key)
     reserves_all = shapely.union_all(list(reserve_outer.values()))
-    rows, geoms = [], []
+    rows: list[dict[str, object]] = []
+    geoms: list[BaseGeometry] = []
     for part in sorted(polygons_of(union, min_area=5e5), key=lambda g: (-g.area, g.centroid.x)):
         if part.intersects(reserves_all):
             category = "生物多样性维护"
@@ -925,7 +926,8 @@ def make_farmland(
         shapely.voronoi_polygons(MultiPoint(pts), extend_to=region.envelope.buffer(50 * KM))
     )
     warp = Warp(r, amp=1.0 * KM, wavelengths=(24 * KM, 9 * KM, 3.3 * KM))
-    rows, geoms = [], []
+    rows: list[dict[str, object]] = []
+    geoms: list[BaseGeometry] = []
     keep = r.random(len(cells_v)) < 0.8
     for cell, kept in zip(cells_v, keep, strict=True):
         if not kept:
@@ -1297,6 +1299,7 @@ NAME_TEMPLATES = {
     "生态修复": ("{t}矿山生态修复{n}号", "{t}退化湿地修复{n}期", "{t}退耕还林{n}号"),
     "科研监测": ("{t}生态监测站{n}号", "{t}巡护站{n}号", "{t}科研样地{n}号"),
     "公共服务": ("{t}中心小学{n}号", "{t}社区医院{n}号", "{t}污水处理厂{n}期"),
+    "线性基础设施": ("{t}公路拓宽{n}号地块", "{t}铁路站场{n}号", "{t}高速公路服务区{n}号"),
     "": ("{t}建设项目{n}号", "{t}待定项目{n}号", "{t}综合开发{n}号地块"),
 }
 #: Linear projects by type: (name between two towns, name within one town).
@@ -1541,7 +1544,7 @@ def make_sites(ctx: Context) -> gpd.GeoDataFrame:
     #    commercial and public-service projects).
     r = rng_for("sites-advisory")
     near_reserve = shapely.union_all([lay.reserve_outer["查干湖"], lay.reserve_outer["龙湾"]])
-    for ring, zone, types, label in (
+    advisory_groups: tuple[tuple[BaseGeometry, BaseGeometry, tuple[str, ...], str], ...] = (
         (
             ctx.redlines,
             ctx.key,
@@ -1549,7 +1552,8 @@ def make_sites(ctx: Context) -> gpd.GeoDataFrame:
             "生态保护红线",
         ),
         (near_reserve, ctx.agri_zone, ("住宅", "公共服务", "商业"), "自然保护区"),
-    ):
+    )
+    for ring, zone, adv_types, label in advisory_groups:
         band = shapely.intersection(
             shapely.difference(ring.buffer(700.0), ring.buffer(250.0)), zone
         )
@@ -1564,7 +1568,7 @@ def make_sites(ctx: Context) -> gpd.GeoDataFrame:
                 and not ({2, 9, 5} & ctx.classes(g))
             )
 
-        for t in types:
+        for t in adv_types:
             g = poly_site(band, r, (0.5, 5.0), near_ok)
             mk.add(
                 g,
@@ -1743,7 +1747,7 @@ def make_sites(ctx: Context) -> gpd.GeoDataFrame:
     for i in range(200 - n_poly):
         t = general[i % len(general)]
         region = ctx.key if i % 3 == 0 else inner
-        g = poly_site(region, r, (0.25, 16.0), lambda g, region=region: region.contains(g))
+        g = poly_site(region, r, (0.25, 16.0), region.contains)
         label = (
             t
             if t in NAME_TEMPLATES
