@@ -8,12 +8,14 @@ field names and (Chinese) values onto the canonical ones.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -175,9 +177,19 @@ class Planning:
 
     def __getstate__(self) -> dict[str, Any]:
         # Prepared layers hold spatial indexes; rebuild them lazily after unpickling (dask).
+        # A raster's read-only class table (a mappingproxy) cannot be pickled: send a dict.
         state = self.__dict__.copy()
         state["_prepared"] = {}
+        state["rasters"] = {kind: dataclasses.replace(raster, classes=dict(raster.classes))
+                            for kind, raster in self.rasters.items()}
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["rasters"] = {
+            kind: dataclasses.replace(raster, classes=MappingProxyType(raster.classes))
+            for kind, raster in state["rasters"].items()
+        }
+        self.__dict__.update(state)
 
     # -- display -------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
@@ -254,8 +266,10 @@ def canonicalize(
     Returns
     -------
     layer, problems
-        The canonical layer (columns ``LAYER_SPECS[kind].fields`` + geometry, RangeIndex) and
-        a list of problems found (empty when the layer is usable).
+        The canonical layer (the columns of ``LAYER_SPECS[kind].fields`` it has, always
+        ``feature_id`` and ``name``, + geometry, RangeIndex; values mapped onto canonical ones,
+        missing ids generated as ``"<kind>-<n>"``) and a list of problems found (empty when
+        the layer is usable).
     """
     if kind not in schema.LAYER_SPECS:
         valid = ", ".join(schema.VECTOR_KINDS)
@@ -264,10 +278,25 @@ def canonicalize(
     fields = dict(fields or {})
     values = values or {}
     problems: list[str] = []
+    if len(gdf) == 0:
+        problems.append(f"{kind} ({source}): the layer has no features; an empty {kind} layer "
+                        "would clear every site of it. Check the file (and `layer` in a "
+                        "GeoPackage) or leave the kind out of the planning")
     unknown = set(fields) - set(spec.fields)
     if unknown:
         problems.append(f"{kind} ({source}): unknown canonical fields {sorted(unknown)}; "
                         f"valid: {list(spec.fields)}")
+    unknown = set(values) - set(spec.fields)
+    if unknown:
+        problems.append(f"{kind} ({source}): value tables for unknown canonical fields "
+                        f"{sorted(unknown)}; valid: {list(spec.fields)}")
+    for name, table in values.items():
+        allowed = _vocabulary(kind, name)
+        wrong = {str(k): str(v) for k, v in table.items()
+                 if allowed is not None and str(v) not in allowed}
+        if wrong:
+            problems.append(f"{kind} ({source}): [layers.{kind}.values.{name}] maps onto values "
+                            f"that are not canonical: {wrong}; allowed: {list(allowed or ())}")
     out = gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
     out.attrs = {"redline": dict(gdf.attrs.get("redline", {}), kind=kind)}
     for name in spec.fields:
@@ -280,27 +309,34 @@ def canonicalize(
                                 f"fields present: {[c for c in gdf.columns if c != 'geometry']}; "
                                 f"{hint}")
             continue
-        raw = gdf[column].to_numpy()
-        if name in spec.required:
-            extra = {str(k): str(v) for k, v in values.get(name, {}).items()}
-            mapped = np.array([schema.canonical_value(kind, name, v, extra) for v in raw],
-                              dtype=object)
-            bad = pd.isna(mapped)
-            if bad.any():
-                offending = sorted({str(v) for v in raw[bad]})[:10]
-                allowed = spec.required[name]
-                problems.append(
-                    f"{kind} ({source}): field {column!r} ({name}) has {int(bad.sum())} "
-                    f"features with values that map to no canonical value: {offending}; "
-                    f"allowed: {list(allowed) if allowed else 'any non-empty text'}; add them "
-                    f"to the manifest's [layers.{kind}.values.{name}] table"
-                )
-            out[name] = mapped
-        else:
-            out[name] = pd.Series(raw, dtype=object).where(pd.notna(raw), None).to_numpy()
-    if "feature_id" not in out:
-        out["feature_id"] = [f"{kind}-{i}" for i in range(len(out))]
-    out["feature_id"] = out["feature_id"].astype(str)
+        raw = gdf[column].to_numpy(dtype=object)
+        if name == "feature_id":
+            out[name] = raw
+            continue
+        # every field is mapped (Chinese spellings, the manifest's own table); a field with a
+        # closed vocabulary must end up inside it, or rules selecting on it would miss features
+        extra = {str(k): str(v) for k, v in values.get(name, {}).items()}
+        given = pd.notna(raw)
+        mapped = np.full(len(raw), None, dtype=object)
+        lookup = {v: schema.canonical_value(kind, name, v, extra) for v in pd.unique(raw[given])}
+        mapped[given] = [lookup[v] for v in raw[given]]
+        allowed = _vocabulary(kind, name)
+        bad = pd.isna(mapped) if name in spec.required else np.zeros(len(raw), dtype=bool)
+        if allowed is not None:
+            bad |= pd.notna(mapped) & ~np.isin(mapped.astype(str), list(allowed))
+        if bad.any():
+            offending = sorted({str(v) if pd.notna(v) else "<missing>" for v in raw[bad]})[:10]
+            problems.append(
+                f"{kind} ({source}): field {column!r} ({name}) has {int(bad.sum())} "
+                f"features with values that map to no canonical value: {offending}; "
+                f"allowed: {list(allowed) if allowed else 'any non-empty text'}; add them "
+                f"to the manifest's [layers.{kind}.values.{name}] table"
+            )
+        out[name] = mapped
+    ids = (out["feature_id"].to_numpy(dtype=object) if "feature_id" in out
+           else np.full(len(out), None, dtype=object))
+    blank = pd.isna(ids) | (ids.astype(str) == "")  # features without an id get one
+    out["feature_id"] = np.where(blank, [f"{kind}-{i}" for i in range(len(out))], ids.astype(str))
     duplicated = out["feature_id"][out["feature_id"].duplicated()].unique()
     if len(duplicated):
         problems.append(f"{kind} ({source}): feature ids are not unique: "
@@ -309,6 +345,16 @@ def canonicalize(
         out["name"] = ""
     ordered = [f for f in spec.fields if f in out.columns]
     return gpd.GeoDataFrame(out[[*ordered, "geometry"]], crs=gdf.crs), problems
+
+
+def _vocabulary(kind: str, name: str) -> tuple[str, ...] | None:
+    """Closed vocabulary of a canonical field: its allowed values, else the canonical values
+    of its built-in aliases (``zoning.subtype``), else ``None`` (any text)."""
+    allowed = schema.LAYER_SPECS[kind].required.get(name)
+    if allowed is not None:
+        return tuple(allowed)
+    aliases = schema.VALUE_ALIASES.get((kind, name))
+    return tuple(dict.fromkeys(aliases.values())) if aliases else None
 
 
 def _project_and_repair(
@@ -326,12 +372,18 @@ def _project_and_repair(
             "(a truncated file is the usual cause)."
         )
     attrs = layer.attrs
-    projected = to_working(layer, source=f"{kind} ({source})", working_crs=working_crs)
+    # indexed by feature id so that a CRS error names the features, not row numbers
+    projected = to_working(layer.set_index(layer["feature_id"].to_numpy()),
+                           source=f"{kind} ({source})", working_crs=working_crs)
     repaired, repairs = repair(projected, source=f"{kind} ({source})",
                                family=schema.LAYER_SPECS[kind].geometry, id_column="feature_id")
     repairs = repairs.assign(layer=kind)
     repaired.attrs = attrs
     return repaired.reset_index(drop=True), repairs
+
+
+#: Keys a ``[layers.<kind>]`` table of a manifest may hold.
+_LAYER_KEYS = frozenset({"path", "layer", "crs", "encoding", "fields", "values"})
 
 
 def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Planning:
@@ -375,6 +427,13 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
     layers: dict[str, gpd.GeoDataFrame] = {}
     problems: list[str] = []
     for kind, entry in layers_section.items():
+        if not isinstance(entry, dict):
+            problems.append(f"[layers.{kind}] must be a table with at least 'path'")
+            continue
+        unknown_keys = set(entry) - _LAYER_KEYS
+        if unknown_keys:
+            problems.append(f"[layers.{kind}] has unknown keys {sorted(unknown_keys)}; "
+                            f"valid keys: {sorted(_LAYER_KEYS)}")
         if "path" not in entry:
             problems.append(f"[layers.{kind}] has no 'path'")
             continue
@@ -396,5 +455,6 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         rasters[kind] = open_raster(root / entry["path"], kind=kind,
                                     classes=classes if kind == "landcover" else None)
     info = manifest.get("planning", {})
-    return Planning(**layers, **rasters, crs=crs if crs is not None else info.get("crs"),
+    return Planning(**layers, landcover=rasters.get("landcover"), dem=rasters.get("dem"),
+                    crs=crs if crs is not None else info.get("crs"),
                     name=info.get("name", path.stem))
