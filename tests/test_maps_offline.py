@@ -177,6 +177,9 @@ def test_save_map_writes_atomically(tmp_path: Path) -> None:
     online = save_map(full_map(minimap=False), tmp_path / "online.html", offline=False)
     assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in online.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html", "online.html"]
+    plain = tmp_path / "plain.html"
+    plain.write_text("", encoding="utf-8")  # the mode any other output file gets
+    assert written.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_save_map_writes_nothing_when_an_asset_is_missing(tmp_path: Path) -> None:

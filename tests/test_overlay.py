@@ -27,12 +27,12 @@ from redline.overlay import (
 
 
 def layer_of(*geoms: shapely.Geometry, max_vertices: int = 256):
-    return prepare_layer(gpd.GeoDataFrame(geometry=list(geoms), crs=WORKING_CRS),
-                         max_vertices=max_vertices)
+    return prepare_layer(
+        gpd.GeoDataFrame(geometry=list(geoms), crs=WORKING_CRS), max_vertices=max_vertices
+    )
 
 
-def random_polygons(rng: np.random.Generator, n: int, *, spread: float, size: float
-                    ) -> np.ndarray:
+def random_polygons(rng: np.random.Generator, n: int, *, spread: float, size: float) -> np.ndarray:
     """Star-shaped random polygons (valid, 5–40 vertices)."""
     out: list[shapely.Polygon] = []
     while len(out) < n:
@@ -40,8 +40,7 @@ def random_polygons(rng: np.random.Generator, n: int, *, spread: float, size: fl
         angles = np.sort(rng.uniform(0, 2 * np.pi, k))
         radii = rng.uniform(0.3, 1.0, k) * size
         cx, cy = rng.uniform(0, spread, 2)
-        polygon = shapely.Polygon(np.c_[cx + radii * np.cos(angles),
-                                        cy + radii * np.sin(angles)])
+        polygon = shapely.Polygon(np.c_[cx + radii * np.cos(angles), cy + radii * np.sin(angles)])
         if polygon.is_valid:  # nearly equal angles can make a rare self-intersection
             out.append(polygon)
     return np.array(out, dtype=object)
@@ -54,6 +53,7 @@ def wiggly_corridor(length: float = 200_000.0, vertices: int = 4_000) -> shapely
 
 
 # -- prepare_layer ---------------------------------------------------------------------------
+
 
 def test_subdivision_covers_the_feature_exactly():
     corridor = wiggly_corridor()
@@ -75,24 +75,26 @@ def test_subdivided_and_undivided_layers_give_the_same_overlaps():
     whole = overlaps(subjects, layer_of(corridor, max_vertices=10**9), n_jobs=1)
     split = overlaps(subjects, layer_of(corridor, max_vertices=32), n_jobs=1)
     assert len(layer_of(corridor, max_vertices=32).parts) > 200
-    assert whole[["subject", "feature", "contact"]].equals(split[["subject", "feature",
-                                                                   "contact"]])
+    assert whole[["subject", "feature", "contact"]].equals(split[["subject", "feature", "contact"]])
     np.testing.assert_allclose(split["overlap_m2"], whole["overlap_m2"], rtol=1e-9)
     assert split["overlap_m2"].sum() == pytest.approx(whole["overlap_m2"].sum(), rel=1e-12)
     # Most subjects inside take the contains_properly shortcut and get their own area.
     inside = whole["overlap_share"] == 1.0
     assert inside.sum() > 100
-    np.testing.assert_array_equal(whole.loc[inside, "overlap_m2"],
-                                  shapely.area(subjects[whole.loc[inside, "subject"]]))
+    np.testing.assert_array_equal(
+        whole.loc[inside, "overlap_m2"], shapely.area(subjects[whole.loc[inside, "subject"]])
+    )
 
 
 def test_prepare_layer_refuses_null_and_mixed_geometries():
     with pytest.raises(GeometryError, match=r"1 null or empty geometries \(features \['z2'\]\)"):
-        prepare_layer(gpd.GeoDataFrame({"feature_id": ["z1", "z2"]},
-                                       geometry=[box(0, 0, 1, 1), None]))
+        prepare_layer(
+            gpd.GeoDataFrame({"feature_id": ["z1", "z2"]}, geometry=[box(0, 0, 1, 1), None])
+        )
     with pytest.raises(GeometryError, match=r"mixes geometry types.*\['LINESTRING', 'POLYGON'\]"):
-        prepare_layer(gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1),
-                                                 shapely.LineString([(0, 0), (1, 1)])]))
+        prepare_layer(
+            gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)])])
+        )
     with pytest.raises(GeometryError, match="holds points"):
         prepare_layer(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)]))
     with pytest.raises(LayerError, match="max_vertices must be at least 8; received 4"):
@@ -101,15 +103,19 @@ def test_prepare_layer_refuses_null_and_mixed_geometries():
 
 # -- overlaps: hand-computed -------------------------------------------------------------------
 
+
 def test_overlaps_hand_computed():
     layer = layer_of(box(0, 0, 100, 100), box(100, 0, 200, 100))
-    subjects = np.array([
-        box(60, 10, 160, 60),   # 40 × 50 in feature 0, 60 × 50 in feature 1
-        box(10, 10, 20, 20),    # wholly inside feature 0
-        box(0, 100, 50, 150),   # shares an edge with feature 0 only
-        None,                   # skipped
-        box(500, 500, 600, 600),  # far away
-    ], dtype=object)
+    subjects = np.array(
+        [
+            box(60, 10, 160, 60),  # 40 × 50 in feature 0, 60 × 50 in feature 1
+            box(10, 10, 20, 20),  # wholly inside feature 0
+            box(0, 100, 50, 150),  # shares an edge with feature 0 only
+            None,  # skipped
+            box(500, 500, 600, 600),  # far away
+        ],
+        dtype=object,
+    )
     out = overlaps(subjects, layer)
     assert tuple(out.columns) == OVERLAP_COLUMNS
     assert out[["subject", "feature"]].to_numpy().tolist() == [[0, 0], [0, 1], [1, 0], [2, 0]]
@@ -122,8 +128,9 @@ def test_overlaps_hand_computed():
 def test_contact_along_a_slanted_edge_of_a_subdivided_feature():
     # The cut lines of the subdivision cross the shared slanted edge: the new vertices are
     # rounded, which must not turn the contact into a sliver of overlap.
-    square = shapely.affinity.rotate(shapely.segmentize(box(0, 0, 1000, 1000), 10), 33,
-                                     origin=(0, 0))
+    square = shapely.affinity.rotate(
+        shapely.segmentize(box(0, 0, 1000, 1000), 10), 33, origin=(0, 0)
+    )
     layer = layer_of(square, max_vertices=16)
     assert len(layer.parts) > 8
     a, b = np.asarray(square.exterior.coords)[[0, 100]]  # one whole edge of the square
@@ -137,9 +144,12 @@ def test_contact_along_a_slanted_edge_of_a_subdivided_feature():
 
 def test_line_and_point_subjects():
     layer = layer_of(box(0, 0, 100, 100))
-    subjects = [shapely.LineString([(50, 50), (150, 50)]), shapely.Point(10, 10),
-                shapely.LineString([(0, 100), (50, 100)]), shapely.LineString([(100, 0),
-                                                                                (150, 20)])]
+    subjects = [
+        shapely.LineString([(50, 50), (150, 50)]),
+        shapely.Point(10, 10),
+        shapely.LineString([(0, 100), (50, 100)]),
+        shapely.LineString([(100, 0), (150, 20)]),
+    ]
     out = overlaps(subjects, layer)
     assert out["subject"].tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(out["overlap_m"], [50, 0, 50, 0])
@@ -177,17 +187,21 @@ def test_overlaps_argument_errors():
 
 # -- overlaps: oracle and properties ------------------------------------------------------------
 
+
 def test_overlaps_agree_with_geopandas_overlay_on_random_polygons():
     rng = np.random.default_rng(7)
     features = random_polygons(rng, 150, spread=10_000, size=900)
     subjects = random_polygons(rng, 800, spread=10_000, size=300)
-    left = gpd.GeoDataFrame({"subject": np.arange(len(subjects))}, geometry=subjects,
-                            crs=WORKING_CRS)
-    right = gpd.GeoDataFrame({"feature": np.arange(len(features))}, geometry=features,
-                             crs=WORKING_CRS)
+    left = gpd.GeoDataFrame(
+        {"subject": np.arange(len(subjects))}, geometry=subjects, crs=WORKING_CRS
+    )
+    right = gpd.GeoDataFrame(
+        {"feature": np.arange(len(features))}, geometry=features, crs=WORKING_CRS
+    )
     oracle = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
-    oracle = (oracle.assign(area=oracle.area).groupby(["subject", "feature"])["area"].sum()
-              .reset_index())
+    oracle = (
+        oracle.assign(area=oracle.area).groupby(["subject", "feature"])["area"].sum().reset_index()
+    )
     oracle = oracle[oracle["area"] > 0].sort_values(["subject", "feature"], ignore_index=True)
     ours = overlaps(subjects, layer_of(*features, max_vertices=16), chunk_size=100)
     measured = ours[~ours["contact"]].reset_index(drop=True)
@@ -229,12 +243,12 @@ def test_permuting_subjects_and_features_permutes_the_pairs(seed):
     moved = overlaps(subjects[ps], layer_of(*features[pf], max_vertices=8))
     moved["subject"], moved["feature"] = ps[moved["subject"]], pf[moved["feature"]]
     moved = moved.sort_values(["subject", "feature"], ignore_index=True)
-    assert moved[["subject", "feature", "contact"]].equals(base[["subject", "feature",
-                                                                 "contact"]])
+    assert moved[["subject", "feature", "contact"]].equals(base[["subject", "feature", "contact"]])
     np.testing.assert_allclose(moved["overlap_m2"], base["overlap_m2"], rtol=1e-12)
 
 
 # -- distances, geometries, self-overlaps ---------------------------------------------------------
+
 
 def test_nearest_within_hand_computed():
     layer = layer_of(box(0, 0, 100, 100), box(300, 0, 400, 100), max_vertices=8)
@@ -250,8 +264,9 @@ def test_nearest_within_hand_computed():
 
 def test_nearest_within_a_subdivided_corridor_matches_the_whole():
     corridor = wiggly_corridor()
-    points = shapely.points(np.random.default_rng(5).uniform([0, -8_000], [200_000, 8_000],
-                                                            (500, 2)))
+    points = shapely.points(
+        np.random.default_rng(5).uniform([0, -8_000], [200_000, 8_000], (500, 2))
+    )
     out = nearest_within(points, layer_of(corridor, max_vertices=32), max_distance=2_000)
     expected = shapely.distance(points, corridor)
     near = np.flatnonzero((expected > 0) & (expected <= 2_000))
@@ -261,8 +276,9 @@ def test_nearest_within_a_subdivided_corridor_matches_the_whole():
 
 def test_overlay_geometries_match_the_overlap_areas():
     layer = layer_of(wiggly_corridor(), max_vertices=32)
-    subjects = box(np.arange(0, 100_000, 5_000), -3_000, np.arange(0, 100_000, 5_000) + 2_000,
-                   3_000)
+    subjects = box(
+        np.arange(0, 100_000, 5_000), -3_000, np.arange(0, 100_000, 5_000) + 2_000, 3_000
+    )
     pairs = overlaps(subjects, layer)
     geoms = overlay_geometries(subjects, layer, pairs)
     np.testing.assert_allclose(shapely.area(geoms), pairs["overlap_m2"], rtol=1e-9)
@@ -271,12 +287,23 @@ def test_overlay_geometries_match_the_overlap_areas():
 
 
 def test_self_overlaps_finds_overlapping_features_only():
-    layer = layer_of(box(0, 0, 10, 10), box(10, 0, 20, 10), box(15, 5, 25, 15),
-                     box(1, 1, 2, 2), max_vertices=8)
+    layer = layer_of(
+        box(0, 0, 10, 10), box(10, 0, 20, 10), box(15, 5, 25, 15), box(1, 1, 2, 2), max_vertices=8
+    )
     out = self_overlaps(layer)
     assert tuple(out.columns) == SELF_OVERLAP_COLUMNS
     assert out.to_numpy().tolist() == [[0, 3, 1.0], [1, 2, 25.0]]
     assert self_overlaps(layer, min_area_m2=2).to_numpy().tolist() == [[1, 2, 25.0]]
     assert self_overlaps(layer_of(box(0, 0, 1, 1), box(1, 0, 2, 1))).empty
-    assert self_overlaps(layer_of(shapely.LineString([(0, 0), (1, 1)]),
-                                  shapely.LineString([(0, 0), (1, 1)]))).empty
+    assert self_overlaps(
+        layer_of(shapely.LineString([(0, 0), (1, 1)]), shapely.LineString([(0, 0), (1, 1)]))
+    ).empty
+
+
+def test_candidates_that_do_not_intersect_give_no_pairs():
+    """Bounding boxes overlap but the geometries do not: no pair, and no crash on the empty
+    set of part pairs (a regression: ``np.add.reduceat`` on nothing raised IndexError)."""
+    layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.Polygon([(0, 0), (10, 0), (0, 10)])]))
+    pairs = overlaps([shapely.box(8, 8, 9, 9)], layer, n_jobs=1)
+    assert pairs.empty
+    assert list(pairs.columns) == list(OVERLAP_COLUMNS)

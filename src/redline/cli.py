@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -28,7 +28,7 @@ app = typer.Typer(
 log = logging.getLogger("redline")
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     """Verdicts that make ``redline screen`` exit with code 1."""
 
     prohibited = "prohibited"
@@ -37,15 +37,27 @@ class FailOn(str, Enum):
     never = "never"
 
 
-PlanningOption = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
-    "--planning", "-p", help="Planning manifest (TOML); default: the bundled sample.",
-    exists=True, dir_okay=False)]
-CrsOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--crs", help="CRS to assume when the input file declares none, e.g. EPSG:4490.")]
-LayerOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--layer", help="Layer name inside a GeoPackage.")]
-VerboseOption = Annotated[int, typer.Option(
-    "--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")]
+PlanningOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional
+    typer.Option(
+        "--planning",
+        "-p",
+        help="Planning manifest (TOML); default: the bundled sample.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+CrsOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--crs", help="CRS to assume when the input file declares none, e.g. EPSG:4490."),
+]
+LayerOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--layer", help="Layer name inside a GeoPackage."),
+]
+VerboseOption = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
 
 
@@ -62,19 +74,43 @@ def _fail(err: Exception) -> typer.Exit:
 
 @app.command()
 def screen(
-    sites: Annotated[Path, typer.Argument(help="Sites file (.gpkg, .shp, .geojson).",
-                                          exists=True, dir_okay=False)],
+    sites: Annotated[
+        Path,
+        typer.Argument(help="Sites file (.gpkg, .shp, .geojson).", exists=True, dir_okay=False),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     planning: PlanningOption = None,
-    rules: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--rules", "-r", help="Ruleset file extending the bundled Jilin rules.",
-        exists=True, dir_okay=False)] = None,
-    fail_on: Annotated[FailOn, typer.Option(
-        "--fail-on", help="Exit 1 when a site's verdict is this strict or stricter "
-        "(not_assessed counts as strictest).")] = FailOn.never,
+    rules: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--rules",
+            "-r",
+            help="Ruleset file extending the bundled Jilin rules.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a site's verdict is this strict or stricter "
+            "(not_assessed counts as strictest).",
+        ),
+    ] = FailOn.never,
     map_: Annotated[bool, typer.Option("--map/--no-map", help="Write map.html.")] = True,
-    offline: Annotated[bool, typer.Option(
-        "--offline/--online", help="Inline every map asset so map.html needs no network.")] = True,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline/--online", help="Inline every map asset so map.html needs no network."
+        ),
+    ] = True,
+    basemap: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--basemap", help="Map tiles: none (default), osm, tianditu, or an XYZ URL template "
+        "such as an intranet tile server.")] = None,
+    tianditu_key: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--tianditu-key", envvar="TIANDITU_KEY", help="Tianditu (天地图) key for --basemap "
+        "tianditu.")] = None,
     crs: CrsOption = None,
     layer: LayerOption = None,
     verbose: VerboseOption = 0,
@@ -94,7 +130,9 @@ def screen(
         if map_:
             from redline.maps import save_map
 
-            written["map"] = save_map(result.map(), out / "map.html", offline=offline)
+            tiles = None if basemap in (None, "none") else basemap
+            conflict_map = result.map(basemap=tiles, tianditu_key=tianditu_key)
+            written["map"] = save_map(conflict_map, out / "map.html", offline=offline)
     except RedlineError as err:
         raise _fail(err) from err
     if not quiet:
@@ -110,10 +148,14 @@ def screen(
 
 @app.command()
 def classify(
-    parcels: Annotated[Path, typer.Argument(help="Parcels file (.gpkg, .shp, .geojson).",
-                                            exists=True, dir_okay=False)],
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Output file: .gpkg (default format), .csv or .geojson.")],
+    parcels: Annotated[
+        Path,
+        typer.Argument(help="Parcels file (.gpkg, .shp, .geojson).", exists=True, dir_okay=False),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Output file: .gpkg (default format), .csv or .geojson."),
+    ],
     planning: PlanningOption = None,
     crs: CrsOption = None,
     layer: LayerOption = None,
@@ -153,9 +195,16 @@ def layers(planning: PlanningOption = None) -> None:
 
 @app.command()
 def rules(
-    rules_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--rules", "-r", help="Ruleset file extending the bundled Jilin rules.",
-        exists=True, dir_okay=False)] = None,
+    rules_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--rules",
+            "-r",
+            help="Ruleset file extending the bundled Jilin rules.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """List the rules in force: id, layer, test, severity, clause."""
     from redline.rules import load_rules

@@ -53,16 +53,20 @@ log = logging.getLogger(__name__)
 #: Columns of :func:`overlaps`: subject position, feature row position, overlap area (m², pairs
 #: of polygons), overlap length (m, pairs involving a line), share of the subject's own measure
 #: lying in the feature, and whether the pair only touches.
-OVERLAP_COLUMNS: Final = ("subject", "feature", "overlap_m2", "overlap_m", "overlap_share",
-                          "contact")
+OVERLAP_COLUMNS: Final = (
+    "subject",
+    "feature",
+    "overlap_m2",
+    "overlap_m",
+    "overlap_share",
+    "contact",
+)
 #: Columns of :func:`nearest_within`.
 DISTANCE_COLUMNS: Final = ("subject", "feature", "distance_m")
 #: Columns of :func:`self_overlaps`.
 SELF_OVERLAP_COLUMNS: Final = ("feature_a", "feature_b", "overlap_m2")
 
 _MAX_SPLIT_DEPTH: Final = 40
-_INDEX_TYPES: Final = (shapely.GeometryType.POLYGON, shapely.GeometryType.LINESTRING,
-                       shapely.GeometryType.LINEARRING, shapely.GeometryType.POINT)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +113,10 @@ class PreparedLayer:
 
     def __repr__(self) -> str:
         kind = "polygon" if self.dimension == 2 else "line"
-        return (f"PreparedLayer({len(self.geometries)} {kind} features, {len(self.parts)} parts "
-                f"of ≤ {self.max_vertices} vertices)")
+        return (
+            f"PreparedLayer({len(self.geometries)} {kind} features, {len(self.parts)} parts "
+            f"of ≤ {self.max_vertices} vertices)"
+        )
 
 
 def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> PreparedLayer:
@@ -146,8 +152,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> Prepared
     if max_vertices < 8:
         raise LayerError(f"max_vertices must be at least 8; received {max_vertices}")
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    ids = (gdf["feature_id"].to_numpy() if "feature_id" in gdf.columns
-           else gdf.index.to_numpy())
+    ids = gdf["feature_id"].to_numpy() if "feature_id" in gdf.columns else gdf.index.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         bad = ids[missing]
@@ -169,9 +174,15 @@ def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> Prepared
     shapely.prepare(parts)
     tree = shapely.STRtree(parts)
     return PreparedLayer(
-        geometries=geoms, parts=parts, parent=parent.astype(np.int64),
-        part_bounds=shapely.bounds(parts), tree=tree,
-        dimension=dimension, crs=gdf.crs, feature_ids=ids, max_vertices=max_vertices,
+        geometries=geoms,
+        parts=parts,
+        parent=parent.astype(np.int64),
+        part_bounds=shapely.bounds(parts),
+        tree=tree,
+        dimension=dimension,
+        crs=gdf.crs,
+        feature_ids=ids,
+        max_vertices=max_vertices,
     )
 
 
@@ -194,12 +205,19 @@ def _subdivide(
         # The halves are closed boxes sharing the cut line; pad the outer sides so the cut is
         # the only new edge.
         pad = np.maximum(xmax - xmin, ymax - ymin)
-        low = shapely.box(xmin - pad, ymin - pad, np.where(wide, xmid, xmax + pad),
-                          np.where(wide, ymax + pad, ymid))
-        high = shapely.box(np.where(wide, xmid, xmin - pad), np.where(wide, ymin - pad, ymid),
-                           xmax + pad, ymax + pad)
-        halves = shapely.intersection(np.concatenate([parts, parts]),
-                                      np.concatenate([low, high]))
+        low = shapely.box(
+            xmin - pad,
+            ymin - pad,
+            np.where(wide, xmid, xmax + pad),
+            np.where(wide, ymax + pad, ymid),
+        )
+        high = shapely.box(
+            np.where(wide, xmid, xmin - pad),
+            np.where(wide, ymin - pad, ymid),
+            xmax + pad,
+            ymax + pad,
+        )
+        halves = shapely.intersection(np.concatenate([parts, parts]), np.concatenate([low, high]))
         pieces, index = shapely.get_parts(halves, return_index=True)
         keep = (shapely.get_dimensions(pieces) == dimension) & ~shapely.is_empty(pieces)
         parts, parent = pieces[keep], np.concatenate([parent, parent])[index[keep]]
@@ -210,6 +228,7 @@ def _subdivide(
 
 
 # -- overlaps -----------------------------------------------------------------------------------
+
 
 def overlaps(
     subjects: gpd.GeoSeries | np.ndarray,
@@ -288,8 +307,11 @@ def _overlap_chunk(
     pair_dim = np.minimum(s_dim, layer.dimension)
     own = _measure(cand, s_dim)
     measure = np.zeros(len(p))
-    inside = (shapely.contains_properly(parts, cand) if layer.dimension == 2
-              else np.zeros(len(p), dtype=bool))
+    inside = (
+        shapely.contains_properly(parts, cand)
+        if layer.dimension == 2
+        else np.zeros(len(p), dtype=bool)
+    )
     measure[inside] = own[inside]
     rest = np.flatnonzero(~inside)
     hit = shapely.intersects(parts[rest], cand[rest])
@@ -308,7 +330,7 @@ def _overlap_chunk(
     key = s.astype(np.int64) * n_features + layer.parent[p]
     order = np.lexsort((p, key))
     key, measure = key[order], measure[order]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.empty(0, np.intp)
     total = np.add.reduceat(measure, first) if len(first) else measure
     s_first, dim_first = s[order][first], pair_dim[order][first]
     s_dim_first, own_first = s_dim[order][first], own[order][first]
@@ -317,14 +339,16 @@ def _overlap_chunk(
     share = np.zeros(len(first))
     same = (dim_first == s_dim_first) & (own_first > 0)
     share[same] = np.minimum(total[same] / own_first[same], 1.0)
-    return pd.DataFrame({
-        "subject": positions[s_first].astype(np.int64),
-        "feature": (key[first] % n_features).astype(np.int64),
-        "overlap_m2": np.where(dim_first == 2, total, 0.0),
-        "overlap_m": np.where(dim_first == 1, total, 0.0),
-        "overlap_share": share,
-        "contact": touches,
-    })
+    return pd.DataFrame(
+        {
+            "subject": positions[s_first].astype(np.int64),
+            "feature": (key[first] % n_features).astype(np.int64),
+            "overlap_m2": np.where(dim_first == 2, total, 0.0),
+            "overlap_m": np.where(dim_first == 1, total, 0.0),
+            "overlap_share": share,
+            "contact": touches,
+        }
+    )
 
 
 def _measure(geoms: np.ndarray, dim: np.ndarray) -> np.ndarray:
@@ -340,11 +364,13 @@ def _linear_length(geoms: np.ndarray) -> np.ndarray:
     """Length of the linear components only (a polygon's perimeter is not a length inside)."""
     parts, index = shapely.get_parts(geoms, return_index=True)
     lines = shapely.get_dimensions(parts) == 1
-    return np.bincount(index[lines], weights=shapely.length(parts[lines]),
-                       minlength=len(geoms)).astype(float)
+    return np.bincount(
+        index[lines], weights=shapely.length(parts[lines]), minlength=len(geoms)
+    ).astype(float)
 
 
 # -- distances ----------------------------------------------------------------------------------
+
 
 def nearest_within(
     subjects: gpd.GeoSeries | np.ndarray,
@@ -388,15 +414,17 @@ def nearest_within(
     0        0        0         3.0
     """
     if not (np.isfinite(max_distance) and max_distance > 0):
-        raise LayerError(f"max_distance must be a positive number of metres; "
-                         f"received {max_distance!r}")
+        raise LayerError(
+            f"max_distance must be a positive number of metres; received {max_distance!r}"
+        )
     geoms = _as_geometry_array(subjects)
 
     def run(positions: np.ndarray) -> pd.DataFrame:
         return _distance_chunk(geoms[positions], positions, layer, max_distance=max_distance)
 
-    frames = _run_chunks(run, list(_chunks(geoms, chunk_size)), n_jobs=n_jobs, progress=False,
-                         desc="distances")
+    frames = _run_chunks(
+        run, list(_chunks(geoms, chunk_size)), n_jobs=n_jobs, progress=False, desc="distances"
+    )
     if not frames:
         return _empty(DISTANCE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
@@ -414,13 +442,15 @@ def _distance_chunk(
     part_local, s = tree.query(local, predicate="dwithin", distance=max_distance)
     p = near[part_local]
     dist = shapely.distance(subj[s], local[part_local])
-    frame = pd.DataFrame({"subject": positions[s].astype(np.int64),
-                          "feature": layer.parent[p], "distance_m": dist})
+    frame = pd.DataFrame(
+        {"subject": positions[s].astype(np.int64), "feature": layer.parent[p], "distance_m": dist}
+    )
     nearest = frame.groupby(["subject", "feature"], sort=True, as_index=False)["distance_m"].min()
     return nearest[nearest["distance_m"] > 0].reset_index(drop=True)
 
 
 # -- geometries and layer checks --------------------------------------------------------------
+
 
 def overlay_geometries(
     subjects: gpd.GeoSeries | np.ndarray, layer: PreparedLayer, pairs: pd.DataFrame
@@ -504,6 +534,7 @@ def self_overlaps(layer: PreparedLayer, *, min_area_m2: float = 1.0) -> pd.DataF
 
 # -- plumbing -----------------------------------------------------------------------------------
 
+
 def _as_geometry_array(subjects: Any) -> np.ndarray:
     if isinstance(subjects, gpd.GeoDataFrame):
         raise TypeError("pass the geometries (gdf.geometry), not the GeoDataFrame")
@@ -518,8 +549,9 @@ def _local_parts(layer: PreparedLayer, bounds: np.ndarray) -> tuple[np.ndarray, 
     """Positions of the parts whose bounds meet ``bounds``, and this thread's own copies."""
     xmin, ymin, xmax, ymax = bounds
     pb = layer.part_bounds
-    near = np.flatnonzero((pb[:, 0] <= xmax) & (pb[:, 2] >= xmin)
-                          & (pb[:, 1] <= ymax) & (pb[:, 3] >= ymin))
+    near = np.flatnonzero(
+        (pb[:, 0] <= xmax) & (pb[:, 2] >= xmin) & (pb[:, 1] <= ymax) & (pb[:, 3] >= ymin)
+    )
     return near, shapely.transform(layer.parts[near], _same)
 
 
@@ -539,7 +571,7 @@ def _chunks(geoms: np.ndarray, chunk_size: int) -> Iterator[np.ndarray]:
         order = np.argsort(series.hilbert_distance().to_numpy(), kind="stable")
         present = present[order]
     for start in range(0, len(present), chunk_size):
-        yield present[start:start + chunk_size]
+        yield present[start : start + chunk_size]
 
 
 def _run_chunks(
@@ -578,7 +610,14 @@ def _run_chunks(
 
 
 def _empty(columns: tuple[str, ...], *, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    dtypes = {c: (bool if c in bool_columns else
-                  np.int64 if c in ("subject", "feature", "feature_a", "feature_b") else float)
-              for c in columns}
+    dtypes = {
+        c: (
+            bool
+            if c in bool_columns
+            else np.int64
+            if c in ("subject", "feature", "feature_a", "feature_b")
+            else float
+        )
+        for c in columns
+    }
     return pd.DataFrame({c: np.array([], dtype=t) for c, t in dtypes.items()})

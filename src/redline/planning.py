@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +31,9 @@ from redline.geometry import REPAIR_COLUMNS, null_or_empty, repair
 from redline.io import read_layer
 from redline.overlay import PreparedLayer, prepare_layer
 from redline.raster import RasterLayer, open_raster
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["Planning", "canonicalize", "load_planning"]
 
@@ -237,7 +240,16 @@ class Planning:
                 + ("" if bounds is None else
                    "<br>extent: {:.0f}, {:.0f} – {:.0f}, {:.0f} m".format(*bounds))
                 + f"<br>repairs: {len(self.repairs)}</p>")
-        return head + self.summary().to_html(index=False, na_rep="raster")
+        from redline.maps import notebook_html
+
+        table = head + self.summary().to_html(index=False, na_rep="raster")
+        return notebook_html(self, table_html=table)
+
+    def map(self, **kwargs: Any) -> folium.Map:
+        """Interactive map of the layers; options in :func:`redline.maps.planning_map`."""
+        from redline.maps import planning_map
+
+        return planning_map(self, **kwargs)
 
 
 def canonicalize(

@@ -14,11 +14,12 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, build_corridors, severance
@@ -35,6 +36,9 @@ from redline.planning import Planning, load_planning
 from redline.raster import landcover_shares, slope_stats
 from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type, load_rules
 
+if TYPE_CHECKING:
+    import folium
+
 __all__ = ["FINDING_COLUMNS", "SITE_COLUMNS", "Screening", "screen"]
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,17 @@ FINDING_COLUMNS = (
     "severity_zh", "overlap_m2", "overlap_m", "overlap_share", "distance_m", "measure",
     "clause", "conditions", "conditions_en",
 )
+#: Share of a site's area that raster data must cover for the raster rules to assess it; below
+#: it the uncovered part could hold the wetland or the steep slope (exactextract's coverage
+#: ratios are single precision, so a fully covered site can read 0.99999).
+_FULL_COVERAGE = 0.999
+#: Column types of the findings that do not depend on what was found (a batch with no feature
+#: ids or measures among its findings gets the same types as one with them).
+_FINDING_DTYPES = {
+    "subject": np.int64, "feature_id": object, "feature_name": object, "measure": object,
+    "overlap_m2": np.float64, "overlap_m": np.float64, "overlap_share": np.float64,
+    "distance_m": np.float64,
+}
 #: Columns of :attr:`Screening.layer_overlaps`: the site's overlap (m²) with each controlled
 #: polygon layer as drawn — layer kind, and the selector on it (``None``: every feature).
 LAYER_OVERLAPS = {
@@ -106,6 +121,17 @@ class Screening:
         from redline.report import write_screening
 
         return write_screening(self, directory)
+
+    def map(self, **kwargs: Any) -> folium.Map:
+        """Interactive map of the verdicts; options in :func:`redline.maps.screening_map`."""
+        from redline.maps import screening_map
+
+        return screening_map(self, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from redline.maps import notebook_html
+
+        return notebook_html(self)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{row.verdict} {row.sites}" for row in self.summary().itertuples()
@@ -183,15 +209,22 @@ def screen(
     for layer in tqdm([*by_layer, *sorted(overlap_layers - set(by_layer))], desc="screening",
                       unit="layer", disable=not progress):
         layer_rules = by_layer.get(layer, ())
-        missing = _missing_layer(layer, planning)
-        if missing:
-            _not_assessed(reasons, _applies(layer_rules, types),
-                          f"the {missing!r} layer needed by rule {layer_rules[0].id} is missing")
+        for rule in layer_rules:
+            missing = _missing_layers(rule, ruleset, planning)
+            if missing:
+                _not_assessed(reasons, _applies((rule,), types),
+                              f"the {' and '.join(map(repr, missing))} layer needed by rule "
+                              f"{rule.id} is missing")
+        if not _present(layer, planning):
             continue
         if layer in planning.rasters:
-            found, blocked = _raster_findings(layer, layer_rules, run)
-            _not_assessed(reasons, blocked & _applies(layer_rules, types),
+            found, coverage = _raster_findings(layer, layer_rules, run)
+            applies, present = _applies(layer_rules, types), ~pd.isna(run.geoms)
+            _not_assessed(reasons, applies & present & (coverage == 0),
                           f"no {layer} data under the site")
+            _not_assessed(reasons, applies & present & (coverage < _FULL_COVERAGE),
+                          f"{layer} data cover only part of the site (nodata or off the "
+                          "raster); the rest could hold what the rules look for")
         else:
             found, pairs = _vector_findings(layer, layer_rules, run)
             for column, (kind, selector) in LAYER_OVERLAPS.items():
@@ -251,10 +284,24 @@ def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
     return table[codes]
 
 
-def _missing_layer(layer: str, planning: Planning) -> str | None:
+def _missing_layers(rule: Rule, ruleset: RuleSet, planning: Planning) -> list[str]:
+    """Planning layers ``rule`` reads that ``planning`` lacks. A corridors rule reads every line
+    layer with a corridor half-width for the classes it selects (secondary corridors: rivers
+    *and* roads_rails), so that a missing roads layer is never read as no roads."""
+    if rule.layer != CORRIDORS:
+        return [] if rule.layer in planning else [rule.layer]
+    sources = rule.where.get("source_layer", CORRIDOR_LAYERS)
+    classes = rule.where.get("corridor", schema.CORRIDOR_CLASSES)
+    needed = {key.split(".")[0] for key in ruleset.corridor_half_widths_m
+              if key.split(".")[0] in sources and key.split(".")[1] in classes}
+    return sorted(kind for kind in needed if kind not in planning)
+
+
+def _present(layer: str, planning: Planning) -> bool:
+    """Whether ``planning`` holds what the rules on ``layer`` are assessed on."""
     if layer == CORRIDORS:
-        return None if any(k in planning for k in CORRIDOR_LAYERS) else "rivers"
-    return None if layer in planning else layer
+        return any(kind in planning for kind in CORRIDOR_LAYERS)
+    return layer in planning
 
 
 def _applies(rules: Iterable[Rule], types: np.ndarray) -> np.ndarray:
@@ -288,9 +335,9 @@ def _vector_findings(
     overlap pairs (for the layer totals)."""
     rules = tuple(rules)
     if layer == CORRIDORS:
-        lines = {k: run.planning[k] for k in CORRIDOR_LAYERS if k in run.planning}
-        features = build_corridors(lines, half_widths_m=run.ruleset.corridor_half_widths_m,
-                                   clip=run.planning.extent)
+        features = _corridor_features(run)
+        if features is None:  # no corridor reaches the extent, where every assessed site is
+            return [], pd.DataFrame()
         prepared = prepare_layer(features)
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
@@ -325,6 +372,19 @@ def _vector_findings(
     return found, pairs
 
 
+def _corridor_features(run: _Run) -> gpd.GeoDataFrame | None:
+    """The corridors, clipped to the planning extent; ``None`` when none reaches into it (a
+    county's planning with no corridor in the county), which ``build_corridors`` refuses."""
+    lines = {k: run.planning[k] for k in CORRIDOR_LAYERS if k in run.planning}
+    widths = run.ruleset.corridor_half_widths_m
+    extent = run.planning.extent
+    if extent is not None:
+        whole = np.asarray(build_corridors(lines, half_widths_m=widths).geometry.values)
+        if not (shapely.area(shapely.intersection(whole, extent)) > 0).any():
+            return None
+    return build_corridors(lines, half_widths_m=widths, clip=extent)
+
+
 def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
                     selector: tuple[str, str] | None, *, n: int) -> np.ndarray:
     """Overlap area (m²) of each site with the selected features of one layer."""
@@ -339,25 +399,30 @@ def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
 def _raster_findings(
     layer: str, rules: Iterable[Rule], run: _Run
 ) -> tuple[list[pd.DataFrame], np.ndarray]:
-    """Findings of the land-cover / slope rules, and the sites with no raster data under them."""
+    """Findings of the land-cover / slope rules, and the share of each site with raster data."""
     raster = run.planning.rasters[layer]
     measure = landcover_shares if layer == "landcover" else slope_stats
     stats = measure(run.geoms, raster, crs=run.planning.crs)
     found = []
     for rule in rules:
         if rule.test == "landcover_share":
-            value = stats[[f"share_{c}" for c in rule.classes]].sum(axis=1, min_count=1)
+            # A class the land-cover table does not map is on none of the raster's pixels:
+            # share 0 where the site is covered (NaN, no finding, where it is not).
+            shares = stats.reindex(columns=[f"share_{c}" for c in rule.classes])
+            covered = stats["coverage"].to_numpy() > 0
+            value = shares.fillna(0.0).sum(axis=1).where(covered)
             label = "+".join(rule.classes)
             hit = (value >= rule.min_share).to_numpy()
             text = [f"{label} {v:.0%} of the site" for v in value[hit]]
-        else:
+            hits = pd.DataFrame({"subject": np.flatnonzero(hit),
+                                 "overlap_share": value[hit].to_numpy()})
+        else:  # a slope is no share of the site: it is in the measure text only
             value = stats[f"slope_{rule.statistic}_deg"]
             hit = (value >= rule.max_slope_deg).to_numpy()
             text = [f"{rule.statistic} slope {v:.1f}°" for v in value[hit]]
-        hits = pd.DataFrame({"subject": np.flatnonzero(hit), "overlap_share": value[hit]})
+            hits = pd.DataFrame({"subject": np.flatnonzero(hit)})
         found.append(_rows(rule, hits, run, measure=text))
-    blocked = (stats["coverage"].to_numpy() == 0) & ~pd.isna(run.geoms)
-    return found, blocked
+    return found, stats["coverage"].to_numpy()
 
 
 def _rows(
@@ -407,7 +472,9 @@ def _findings_table(parts: list[pd.DataFrame], *, site_ids: np.ndarray,
     severity, rule order in the ruleset, feature id) so that batch and per-site runs agree."""
     parts = [p for p in parts if len(p)]
     if not parts:
-        return gpd.GeoDataFrame(columns=["subject", *FINDING_COLUMNS], geometry=[], crs=crs)
+        empty = pd.DataFrame({c: pd.Series(dtype=_FINDING_DTYPES.get(c, str))
+                              for c in ["subject", *FINDING_COLUMNS]})
+        return gpd.GeoDataFrame(empty, geometry=[], crs=crs)
     table = pd.concat(parts, ignore_index=True)
     table["site_id"] = site_ids[table["subject"].to_numpy(dtype=np.int64)]
     table["severity_zh"] = table["severity"].map(schema.SEVERITY_LABELS)
@@ -419,8 +486,10 @@ def _findings_table(parts: list[pd.DataFrame], *, site_ids: np.ndarray,
     })
     table = table.loc[keys.sort_values(["subject", "rank", "rule", "feature"],
                                        kind="stable").index]
-    return gpd.GeoDataFrame(table.reindex(columns=["subject", *FINDING_COLUMNS]),
-                            geometry=table["geometry"].to_numpy(), crs=crs).reset_index(drop=True)
+    geometry = table["geometry"].to_numpy()
+    table = table.reindex(columns=["subject", *FINDING_COLUMNS])
+    table = table.astype({c: _FINDING_DTYPES.get(c, table[c].dtype) for c in table.columns})
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=crs).reset_index(drop=True)
 
 
 def _with_verdicts(sites: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, *, reasons: np.ndarray,
@@ -447,5 +516,8 @@ def _with_verdicts(sites: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, *, reaso
         "decisive_clause": clause, "not_assessed_reason": reasons,
     }
     for name, values in columns.items():
-        out[name] = values
+        # text columns that may be all missing are object whatever the batch holds
+        out[name] = (pd.Series(values, index=out.index, dtype=object)
+                     if name in ("decisive_rule", "decisive_clause", "not_assessed_reason")
+                     else values)
     return out

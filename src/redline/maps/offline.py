@@ -188,6 +188,11 @@ def inline_assets(html: str) -> str:
     return result
 
 
+#: Permissions of a written map: what ``open()`` would give under the process umask.
+_umask = os.umask(0)
+os.umask(_umask)
+_FILE_MODE = 0o666 & ~_umask
+
 def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:
     """Write a folium map to one HTML file, atomically.
 
@@ -226,12 +231,14 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(html)
+        os.chmod(temporary, _FILE_MODE)  # mkstemp makes the file private to its owner
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     logger.info(
-        "Wrote %s map (%d bytes) to %s", "offline" if offline else "online", len(html), destination
+        "Wrote %s map (%d characters) to %s", "offline" if offline else "online", len(html),
+        destination,
     )
     return destination
 

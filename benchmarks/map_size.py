@@ -1,0 +1,156 @@
+"""Size budget of the offline screening map: the sample "one map" plus 10,000 synthetic sites.
+
+Issue 5's budget: a province-wide map of the sample planning with 10,000 sites stays under
+~25 MB of HTML and opens in under ~5 s in headless Chromium. This script generates the sites
+(random boxes of 80-600 m inside the province, in the working CRS, random project types; a
+fixed seed), screens them with :func:`redline.screening.screen`, writes the offline map with
+:func:`redline.maps.save_map` and opens it in the system Chromium (Playwright; no browser
+download). Time to load is the page's own clock (``performance.now()``) when every layer is
+drawn and the legend is on the map. Results go to ``benchmarks/results/map_size.json``.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/map_size.py                 # 10,000 sites
+    .venv/bin/python benchmarks/map_size.py --sites 2000 --keep out/map_2000.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+
+from redline import schema  # noqa: E402
+from redline.maps import save_map, screening_map  # noqa: E402
+from redline.planning import Planning, load_planning  # noqa: E402
+from redline.screening import screen  # noqa: E402
+
+RESULTS = HERE / "results" / "map_size.json"
+CHROMIUM = Path("/usr/bin/chromium")
+READY = (
+    "() => window.redline !== undefined && redline.legendControl !== undefined"
+    " && redline.layers.sites !== undefined"
+)
+log = logging.getLogger("map_size")
+
+
+def make_sites(planning: Planning, n: int, *, seed: int = 5) -> gpd.GeoDataFrame:
+    """``n`` rotated boxes (80-600 m sides) whose centres lie inside the province."""
+    rng = np.random.default_rng(seed)
+    extent = planning.extent
+    xmin, ymin, xmax, ymax = extent.bounds
+    centres = np.empty((0, 2))
+    while len(centres) < n:
+        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(2 * n, 2))
+        inside = shapely.contains_xy(extent, xy[:, 0], xy[:, 1])
+        centres = np.concatenate([centres, xy[inside]])[:n]
+    half = rng.uniform(40.0, 300.0, size=(n, 2))
+    angle = rng.uniform(0.0, np.pi, size=n)
+    corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)], dtype=float)
+    local = corners[None, :, :] * half[:, None, :]
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    ring = np.stack(
+        [
+            centres[:, :1] + local[..., 0] * cos - local[..., 1] * sin,
+            centres[:, 1:] + local[..., 0] * sin + local[..., 1] * cos,
+        ],
+        axis=-1,
+    )
+    types = np.array([*schema.PROJECT_TYPES, None], dtype=object)
+    return gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i:05d}" for i in range(n)],
+            "name": [f"合成选址 synthetic site {i}" for i in range(n)],
+            "project_type": rng.choice(types, size=n),
+        },
+        geometry=shapely.polygons(ring),
+        crs=planning.crs,
+    )
+
+
+def load_time(path: Path, *, runs: int) -> list[float]:
+    """Seconds from navigation start to a fully drawn map, per run (fresh browser context)."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 1280, "height": 800})
+                page = context.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+                page.goto(path.resolve().as_uri(), wait_until="load", timeout=120_000)
+                page.wait_for_function(READY, timeout=120_000)
+                # Two animation frames: the browser has painted what the scripts drew.
+                page.evaluate(
+                    "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+                )
+                times.append(page.evaluate("() => performance.now()") / 1000)
+                if errors:
+                    raise RuntimeError(f"the page raised errors: {errors[:3]}")
+                context.close()
+        finally:
+            browser.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sites", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3, help="browser loads to time")
+    parser.add_argument("--simplify-m", type=float, default=20.0)
+    parser.add_argument("--keep", type=Path, help="also keep the HTML file here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    planning = load_planning()
+    sites = make_sites(planning, args.sites)
+    t0 = time.perf_counter()
+    result = screen(sites, planning)
+    t_screen = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    m = screening_map(result, simplify_m=args.simplify_m)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_map(m, Path(tmp) / "map.html", offline=True)
+        t_map = time.perf_counter() - t0
+        size = path.stat().st_size
+        loads = load_time(path, runs=args.runs) if CHROMIUM.is_file() else []
+        if args.keep:
+            args.keep.parent.mkdir(parents=True, exist_ok=True)
+            args.keep.write_bytes(path.read_bytes())
+    figures = {
+        "sites": args.sites,
+        "findings": len(result.findings),
+        "verdicts": result.sites["verdict"].value_counts().to_dict(),
+        "simplify_m": args.simplify_m,
+        "screen_s": round(t_screen, 2),
+        "build_and_save_s": round(t_map, 2),
+        "html_mb": round(size / 1e6, 2),
+        "load_s": [round(t, 2) for t in loads],
+        "budget": {"html_mb": 25, "load_s": 5},
+        "within_budget": size / 1e6 < 25 and bool(loads) and max(loads) < 5,
+        "machine": platform.platform(),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log.info(json.dumps(figures, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""Colours, labels and the legend of redline's maps.
+
+One :class:`Swatch` per drawn category (a zoning class, a reserve zone, a verdict, ...), grouped
+by map layer in :data:`PALETTES`. The renderer styles every feature from these and the legend is
+built from the same swatches, so every colour on the map has a legend entry. Chinese names of
+canonical values come from :mod:`redline.schema`; only the English captions are written here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, Final
+
+from redline import schema
+
+__all__ = [
+    "LAYER_LABELS",
+    "LEGEND_CLASS",
+    "PALETTES",
+    "Swatch",
+    "legend_html",
+    "value_label_zh",
+]
+
+#: CSS class (and element id) of the legend, for tests and custom stylesheets.
+LEGEND_CLASS: Final = "redline-legend"
+
+
+@dataclass(frozen=True)
+class Swatch:
+    """How one category is drawn, and its legend caption.
+
+    Parameters
+    ----------
+    label_zh, label_en
+        Legend caption in Chinese and English.
+    color
+        Outline (or line) colour.
+    fill
+        Fill colour; ``None`` for lines and outlines only.
+    fill_opacity, weight, dash
+        Leaflet ``fillOpacity``, ``weight`` (px) and ``dashArray``.
+    """
+
+    label_zh: str
+    label_en: str
+    color: str
+    fill: str | None = None
+    fill_opacity: float = 0.35
+    weight: float = 1.0
+    dash: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Caption ``"中文 English"`` (HTML-escaped)."""
+        return html.escape(f"{self.label_zh} {self.label_en}")
+
+    def leaflet(self) -> dict[str, object]:
+        """Leaflet path options."""
+        style: dict[str, object] = {
+            "color": self.color,
+            "weight": self.weight,
+            "opacity": 1.0,
+            "fill": self.fill is not None,
+        }
+        if self.fill is not None:
+            style |= {"fillColor": self.fill, "fillOpacity": self.fill_opacity}
+        if self.dash is not None:
+            style["dashArray"] = self.dash
+        return style
+
+    def legend_icon(self) -> str:
+        """A small HTML swatch: a filled box, or a line for unfilled styles."""
+        border = f"{max(self.weight, 1.5):g}px {'dashed' if self.dash else 'solid'} {self.color}"
+        if self.fill is None:
+            return f'<i class="rl-line" style="border-top:{border}"></i>'
+        return (
+            f'<i class="rl-box" style="background:{_rgba(self.fill, self.fill_opacity)};'
+            f'border:{border}"></i>'
+        )
+
+
+def value_label_zh(kind: str, field: str, value: str) -> str:
+    """Chinese name of a canonical value: its longest built-in alias in :mod:`redline.schema`.
+
+    Examples
+    --------
+    >>> value_label_zh("reserves", "zone", "core")
+    '核心区'
+    >>> value_label_zh("rivers", "corridor", "provincial")
+    '省级生态廊道'
+    """
+    aliases = [zh for zh, v in schema.VALUE_ALIASES.get((kind, field), {}).items() if v == value]
+    if not aliases:
+        return value
+    return max(aliases, key=len)
+
+
+def _swatches(
+    kind: str,
+    field: str,
+    styles: Mapping[str, tuple[str, str, dict[str, Any]]],
+) -> dict[str, Swatch]:
+    """Swatches of a canonical field's values: value → (English caption, colour, options)."""
+    return {
+        value: Swatch(value_label_zh(kind, field, value), en, colour, **options)
+        for value, (en, colour, options) in styles.items()
+    }
+
+
+_ZONING = {
+    key: replace(swatch, fill_opacity=0.22, weight=0.6)
+    for key, swatch in {
+        **_swatches(
+            "zoning",
+            "zone",
+            {
+                "optimized": ("optimized development", "#c51b7d", {"fill": "#f1b6da"}),
+                "key": ("key development", "#d94801", {"fill": "#fdae6b"}),
+                "restricted": ("restricted development", "#78c679", {"fill": "#d9f0a3"}),
+                "prohibited": ("prohibited development", "#006837", {"fill": "#31a354"}),
+            },
+        ),
+        "restricted.agricultural": Swatch(
+            f"{value_label_zh('zoning', 'zone', 'restricted')}（"
+            f"{value_label_zh('zoning', 'subtype', 'agricultural')}）",
+            "restricted: main agricultural area",
+            "#d4b106",
+            "#fee391",
+        ),
+        "restricted.ecological": Swatch(
+            f"{value_label_zh('zoning', 'zone', 'restricted')}（"
+            f"{value_label_zh('zoning', 'subtype', 'ecological')}）",
+            "restricted: key ecological function area",
+            "#41ab5d",
+            "#a1d99b",
+        ),
+    }.items()
+}
+
+_RESERVES = _swatches(
+    "reserves",
+    "zone",
+    {
+        "core": ("core zone", "#3f007d", {"fill": "#54278f", "fill_opacity": 0.55}),
+        "buffer": ("buffer zone", "#54278f", {"fill": "#807dba", "fill_opacity": 0.45}),
+        "experimental": (
+            "experimental zone",
+            "#6a51a3",
+            {"fill": "#bcbddc", "fill_opacity": 0.45},
+        ),
+        "core_protection": (
+            "core protection zone",
+            "#49006a",
+            {"fill": "#7a0177", "fill_opacity": 0.5},
+        ),
+        "general_control": (
+            "general control zone",
+            "#7a0177",
+            {"fill": "#d4b9da", "fill_opacity": 0.45},
+        ),
+    },
+)
+_WATER = _swatches(
+    "water_sources",
+    "level",
+    {
+        "1": ("level-1 protection zone", "#08306b", {"fill": "#08519c", "fill_opacity": 0.5}),
+        "2": ("level-2 protection zone", "#2171b5", {"fill": "#4292c6", "fill_opacity": 0.4}),
+        "quasi": ("quasi-protection zone", "#4292c6", {"fill": "#9ecae1", "fill_opacity": 0.4}),
+    },
+)
+_CORRIDORS = {
+    cls: Swatch(
+        value_label_zh("rivers", "corridor", cls),
+        f"{cls} ecological corridor",
+        colour,
+        fill,
+        fill_opacity=opacity,
+        weight=0.6,
+    )
+    for cls, colour, fill, opacity in (
+        ("provincial", "#01665e", "#35978f", 0.3),
+        ("secondary", "#35978f", "#80cdc1", 0.25),
+    )
+}
+_CORRIDOR_LINES = {
+    kind: Swatch(
+        schema.LAYER_SPECS[kind].label_zh,
+        f"{schema.LAYER_SPECS[kind].label_en} (corridor centre lines)",
+        colour,
+        weight=1.6,
+        dash=dash,
+    )
+    for kind, colour, dash in (("rivers", "#2b8cbe", None), ("roads_rails", "#525252", "5 3"))
+}
+_BOUNDARY = _swatches(
+    "boundary",
+    "level",
+    {
+        "province": ("province", "#252525", {"weight": 2.5}),
+        "prefecture": ("prefecture", "#525252", {"weight": 1.2, "dash": "6 4"}),
+        "county": ("county", "#969696", {"weight": 0.8, "dash": "2 3"}),
+    },
+)
+
+_VERDICT_STYLES = {
+    "not_assessed": ("not assessed", "#000000", "#9e9e9e", 0.6, 3.0, "6 4"),
+    "prohibited": ("prohibited", "#a50f15", "#de2d26", 0.5, 2.5, None),
+    "conditional": ("conditional (approval needed)", "#a63603", "#fd8d3c", 0.5, 2.5, None),
+    "advisory": ("advisory", "#8c6d00", "#fed976", 0.55, 2.5, None),
+    "clear": ("no conflict found", "#006d2c", "#74c476", 0.45, 2.0, None),
+}
+_SITES = {
+    verdict: Swatch(schema.VERDICT_LABELS[verdict], en, colour, fill, opacity, weight, dash)
+    for verdict, (en, colour, fill, opacity, weight, dash) in _VERDICT_STYLES.items()
+}
+_FINDING_STYLES = {
+    "prohibited": ("#67000d", "#a50f15"),
+    "conditional": ("#7f2704", "#d94801"),
+    "advisory": ("#665200", "#d4a106"),
+}
+_FINDINGS = {
+    severity: Swatch(
+        f"冲突重叠（{schema.SEVERITY_LABELS[severity]}）",
+        f"overlap, {_VERDICT_STYLES[severity][0]}",
+        colour,
+        fill,
+        fill_opacity=0.8,
+        weight=1.5,
+    )
+    for severity, (colour, fill) in _FINDING_STYLES.items()
+}
+
+
+def _single(kind: str, colour: str, fill: str, opacity: float, weight: float) -> dict[str, Swatch]:
+    spec = schema.LAYER_SPECS[kind]
+    return {kind: Swatch(spec.label_zh, spec.label_en, colour, fill, opacity, weight)}
+
+
+#: Map layer → category key → swatch. Planning kinds use canonical values as keys (zoning:
+#: ``zone`` or ``"restricted.<subtype>"``); ``sites`` uses verdicts, ``findings`` severities,
+#: ``corridors`` corridor classes, ``corridor_lines`` the line layer kinds.
+PALETTES: Final[Mapping[str, Mapping[str, Swatch]]] = MappingProxyType(
+    {
+        "zoning": MappingProxyType(_ZONING),
+        "farmland": MappingProxyType(_single("farmland", "#bf812d", "#f6e8c3", 0.55, 0.5)),
+        "scenic": MappingProxyType(_single("scenic", "#ae017e", "#f768a1", 0.3, 1.5)),
+        "water_sources": MappingProxyType(_WATER),
+        "reserves": MappingProxyType(_RESERVES),
+        "redlines": MappingProxyType(_single("redlines", "#e31a1c", "#fc9272", 0.25, 1.5)),
+        "corridors": MappingProxyType(_CORRIDORS),
+        "corridor_lines": MappingProxyType(_CORRIDOR_LINES),
+        "boundary": MappingProxyType(_BOUNDARY),
+        "findings": MappingProxyType(_FINDINGS),
+        "sites": MappingProxyType(_SITES),
+    }
+)
+
+#: Names of the map's layer groups (layer control and legend headings), Chinese and English.
+LAYER_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        **{
+            kind: f"{schema.LAYER_SPECS[kind].label_zh} {schema.LAYER_SPECS[kind].label_en}"
+            for kind in ("zoning", "farmland", "scenic", "water_sources", "reserves", "redlines")
+        },
+        "corridors": "生态廊道 Ecological corridors",
+        "boundary": f"{schema.LAYER_SPECS['boundary'].label_zh} "
+        f"{schema.LAYER_SPECS['boundary'].label_en}",
+        "findings": "冲突重叠部分 Conflict overlaps",
+        "sites": "建设项目选址 Proposed sites",
+    }
+)
+
+#: Palettes shown under each layer group's legend heading.
+_LEGEND_GROUPS: Final = MappingProxyType(
+    {
+        "sites": ("sites",),
+        "findings": ("findings",),
+        **{
+            kind: (kind,) for kind in LAYER_LABELS if kind not in ("sites", "findings", "corridors")
+        },
+        "corridors": ("corridors", "corridor_lines"),
+    }
+)
+
+LEGEND_CSS: Final = """
+.leaflet-container { background: #f4f4f0; font-family: "Noto Sans CJK SC", "Source Han Sans SC",
+  "Microsoft YaHei", "PingFang SC", "Helvetica Neue", Arial, sans-serif; }
+.redline-legend { background: rgba(255, 255, 255, 0.94); padding: 6px 10px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); font-size: 12px; line-height: 1.35;
+  max-height: calc(100vh - 120px); overflow-y: auto; max-width: 330px; color: #222; }
+.redline-legend summary { font-weight: 600; font-size: 13px; cursor: pointer; }
+.redline-legend .rl-title { font-weight: 600; margin: 4px 0 2px; }
+.redline-legend h4 { font-size: 12px; margin: 7px 0 2px; color: #444; }
+.redline-legend div.rl-entry { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+.redline-legend .rl-note { color: #a50f15; margin-top: 6px; max-width: 300px; }
+.redline-legend i.rl-box { display: inline-block; width: 16px; height: 11px; flex: none;
+  box-sizing: border-box; }
+.redline-legend i.rl-line { display: inline-block; width: 18px; height: 0; flex: none; }
+.redline-popup { font-size: 12px; }
+.redline-popup .rl-head { font-size: 13px; margin-bottom: 4px; }
+.redline-popup .rl-verdict { display: inline-block; padding: 1px 6px; border: 2px solid;
+  border-radius: 3px; font-weight: 600; margin-bottom: 4px; }
+.redline-popup .rl-reason { color: #a50f15; margin: 3px 0; }
+.redline-popup table { border-collapse: collapse; margin-top: 4px; }
+.redline-popup th, .redline-popup td { border: 1px solid #ccc; padding: 2px 4px;
+  vertical-align: top; text-align: left; }
+.redline-popup th { background: #f0f0f0; white-space: nowrap; }
+.redline-popup td.rl-num { text-align: right; white-space: nowrap; }
+.redline-popup .rl-en, .redline-popup .rl-feature { color: #555; }
+"""
+
+
+def legend_html(
+    used: Mapping[str, Iterable[str]],
+    *,
+    title: str,
+    counts: Mapping[str, int] | None = None,
+    note: str | None = None,
+) -> str:
+    """HTML of the legend: one heading per layer group, one entry per category drawn.
+
+    Parameters
+    ----------
+    used
+        Palette name → category keys present on the map (others are left out).
+    title
+        Heading of the legend (plain text; escaped here).
+    counts
+        Number of sites per verdict, shown after the verdict captions.
+    note
+        A warning line shown under the entries (plain text; escaped here).
+    """
+    counts = counts or {}
+    parts = [
+        f'<details open><summary>图例 Legend</summary><div class="rl-title">'
+        f"{html.escape(title)}</div>"
+    ]
+    for group, palettes in _LEGEND_GROUPS.items():
+        entries = []
+        for palette in palettes:
+            keys = set(used.get(palette, ()))
+            for key, swatch in PALETTES[palette].items():
+                if key not in keys:
+                    continue
+                count = f" ({counts[key]:,})" if palette == "sites" and key in counts else ""
+                entries.append(
+                    f'<div class="rl-entry">{swatch.legend_icon()}<span>{swatch.label}'
+                    f"{count}</span></div>"
+                )
+        if entries:
+            parts.append(f"<h4>{html.escape(LAYER_LABELS[group])}</h4>{''.join(entries)}")
+    if note:
+        parts.append(f'<div class="rl-note">{html.escape(note)}</div>')
+    parts.append("</details>")
+    return "".join(parts)
+
+
+def _rgba(colour: str, opacity: float) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{opacity:g})"

@@ -1,0 +1,441 @@
+"""Tests of redline.maps.render / style: the rendered HTML without a browser, then the offline
+map of the sample screening in headless Chromium."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from browser import open_page
+from conftest import inside
+from redline import schema
+from redline.crs import WORKING_CRS
+from redline.errors import CRSError, LayerError, RedlineWarning
+from redline.maps import (
+    LAYER_LABELS,
+    LEGEND_CLASS,
+    PALETTES,
+    map_iframe,
+    notebook_html,
+    planning_map,
+    save_map,
+    screening_map,
+)
+from redline.maps.style import legend_html, value_label_zh
+from redline.planning import Planning
+from redline.screening import Screening, screen
+
+AMAP = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&style=8&x={x}&y={y}&z={z}"
+INTRANET = "http://10.20.30.40:8080/tiles/cgcs2000/{z}/{x}/{y}.png"
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def render(m: Any) -> str:
+    return m.get_root().render()
+
+
+def _decode_after(page: str, marker: str) -> Any:
+    """The JSON value that follows `marker` in the page (first ``{`` or ``"`` after it)."""
+    start = page.index(marker) + len(marker)
+    start += min(
+        i for i in (page.find("{", start) - start, page.find('"', start) - start) if i >= 0
+    )
+    value, _ = json.JSONDecoder().raw_decode(page, start)
+    return value
+
+
+def layer_data(page: str, name: str) -> dict[str, Any]:
+    """The GeoJSON FeatureCollection of layer `name` as embedded in the page."""
+    marker = f'redline.addLayer("{name}",'
+    start = page.index(marker) + len(marker)
+    value, _ = json.JSONDecoder().raw_decode(page, page.index("{", start))
+    return value
+
+
+def config(page: str) -> dict[str, Any]:
+    return _decode_after(page, "redline.init(")
+
+
+def legend(page: str) -> str:
+    return _decode_after(page, "redline.legend(")
+
+
+def drawn(feature: dict[str, Any]) -> shapely.Geometry:
+    """A feature's drawn geometry back in the working CRS."""
+    geom = shapely.from_geojson(json.dumps(feature["geometry"]))
+    return gpd.GeoSeries([geom], crs=4326).to_crs(WORKING_CRS).iloc[0]
+
+
+@pytest.fixture(scope="module")
+def sample_page(sample_screening: Screening) -> str:
+    return render(screening_map(sample_screening))
+
+
+@pytest.fixture(scope="module")
+def world_screening(world: Planning) -> Screening:
+    """Three sites on the hand-built world: in the reserve core (prohibited), in the level-1
+    water source, and one without geometry (not assessed)."""
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["core", "ws1", "nothing"],
+            "name": ["<img src=x onerror=alert(1)>", "水源 & 'quotes'", "无几何"],
+        },
+        geometry=[inside("core"), inside("ws1"), None],
+        crs=WORKING_CRS,
+    )
+    return screen(sites, world)
+
+
+@pytest.fixture(scope="module")
+def world_page(world_screening: Screening) -> str:
+    return render(screening_map(world_screening))
+
+
+# -- layers, colours, legend ---------------------------------------------------------------------
+def test_every_layer_group_is_named_in_the_layer_control(sample_page: str) -> None:
+    for label in LAYER_LABELS.values():
+        assert json.dumps(label) in sample_page, label  # as folium writes it: \u escapes
+    assert "L.control.layers(" in sample_page
+
+
+def test_every_verdict_has_its_own_colour_and_not_assessed_is_loud(sample_page: str) -> None:
+    styles = {v: entry["style"] for v, entry in config(sample_page)["palettes"]["sites"].items()}
+    assert set(styles) == set(schema.VERDICTS)
+    fills = [styles[v]["fillColor"] for v in schema.VERDICTS]
+    assert len(set(fills)) == len(fills)
+    for colour in fills:
+        assert colour in sample_page
+    loud = styles["not_assessed"]
+    r, g, b = (int(loud["fillColor"][i : i + 2], 16) for i in (1, 3, 5))
+    assert r == g == b  # grey, never green
+    assert loud["dashArray"] and loud["weight"] >= max(
+        s["weight"] for v, s in styles.items() if v != "not_assessed"
+    )
+
+
+def test_features_are_styled_by_their_category(
+    sample_page: str, sample_screening: Screening
+) -> None:
+    sites = layer_data(sample_page, "sites")["features"]
+    assert [f["properties"]["k"] for f in sites] == sample_screening.sites["verdict"].tolist()
+    reserves = layer_data(sample_page, "reserves")["features"]
+    expected = sample_screening.planning["reserves"]["zone"].tolist()
+    assert [f["properties"]["k"] for f in reserves] == expected
+    zoning = {f["properties"]["k"] for f in layer_data(sample_page, "zoning")["features"]}
+    assert zoning <= set(PALETTES["zoning"])
+    assert "restricted.agricultural" in zoning and "restricted.ecological" in zoning
+
+
+def test_every_canonical_value_has_a_swatch() -> None:
+    assert set(schema.ZONES) <= set(PALETTES["zoning"])
+    assert set(schema.RESERVE_ZONES) == set(PALETTES["reserves"])
+    assert set(schema.WATER_LEVELS) == set(PALETTES["water_sources"])
+    assert set(schema.CORRIDOR_CLASSES) == set(PALETTES["corridors"])
+    assert set(schema.LAYER_SPECS["boundary"].required["level"] or ()) == set(PALETTES["boundary"])
+    assert set(schema.VERDICTS) == set(PALETTES["sites"])
+    assert set(schema.SEVERITIES) == set(PALETTES["findings"])
+
+
+def test_legend_is_bilingual_and_lists_every_colour_drawn(sample_page: str) -> None:
+    assert f'"{LEGEND_CLASS} leaflet-control"' in sample_page
+    text = legend(sample_page)
+    for verdict in schema.VERDICTS:
+        swatch = PALETTES["sites"][verdict]
+        assert f"{schema.VERDICT_LABELS[verdict]} {swatch.label_en}" in text
+    assert "禁止 prohibited" in text and "核心区 core zone" in text
+    assert "一级保护区 level-1 protection zone" in text
+    for name in ("zoning", "reserves", "water_sources", "boundary", "corridors"):
+        keys = {f["properties"]["k"] for f in layer_data(sample_page, name)["features"]}
+        for key in keys:
+            assert PALETTES[name][key].label in text, (name, key)
+    counts = legend_html({"sites": schema.VERDICTS}, title="t", counts={"prohibited": 1234})
+    assert "禁止 prohibited (1,234)" in counts
+
+
+def test_legend_leaves_out_categories_not_drawn() -> None:
+    text = legend_html({"reserves": {"core"}}, title="x")
+    assert "核心区" in text and "缓冲区" not in text and "Proposed sites" not in text
+
+
+def test_value_labels_come_from_the_schema() -> None:
+    assert value_label_zh("zoning", "zone", "prohibited") == "禁止开发区域"
+    assert value_label_zh("water_sources", "level", "quasi") == "准保护区"
+
+
+# -- sites, findings, popups ---------------------------------------------------------------------
+def test_site_popup_data_carries_each_finding(world_page: str, world_screening: Screening) -> None:
+    sites = {
+        f["properties"]["i"]: f["properties"] for f in layer_data(world_page, "sites")["features"]
+    }
+    assert set(sites) == {"core", "ws1"}  # the site without geometry is not drawn
+    rules = config(world_page)["rules"]
+    core = sites["core"]
+    assert core["v"] == "prohibited"
+    titles = [rules[row[0]]["t"] for row in core["f"]]
+    assert titles[0].startswith("NR-CORE")
+    rule, severity, overlap_m2, overlap_m, share, distance_m, feature, _ = core["f"][0]
+    assert schema.SEVERITIES[severity] == "prohibited"
+    # a 200 m × 200 m site wholly inside the core zone
+    assert (overlap_m2, overlap_m, share, distance_m, feature) == (40_000, 0.0, 1.0, 0.0, "核心区")
+    clause = world_screening.sites.set_index("site_id").loc["core", "decisive_clause"]
+    assert rules[rule]["c"] == clause
+    nothing = world_screening.sites.set_index("site_id").loc["nothing"]
+    assert nothing["verdict"] == "not_assessed"
+
+
+def test_texts_are_html_escaped(world_page: str) -> None:
+    assert "<img src=x" not in world_page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in world_page
+    assert "水源 &amp; &#x27;quotes&#x27;" in world_page
+
+
+def test_sites_without_geometry_are_named_in_the_legend(world_page: str) -> None:
+    assert "1 sites have no drawable geometry and are not shown: nothing" in legend(world_page)
+
+
+def test_finding_overlaps_are_drawn_on_top_strictest_last(
+    world_page: str, world_screening: Screening
+) -> None:
+    findings = layer_data(world_page, "findings")["features"]
+    severities = [f["properties"]["k"] for f in findings]
+    ranks = [schema.severity_rank(s) for s in severities]
+    assert ranks == sorted(ranks, reverse=True)
+    core_site = world_screening.sites.set_index("site_id").loc["core", "geometry"]
+    core_overlap = next(f for f in findings if f["properties"]["k"] == "prohibited")
+    assert shapely.hausdorff_distance(drawn(core_overlap), core_site) < 0.15  # rounding only
+
+
+def test_display_simplification_stays_within_tolerance(sample_screening: Screening) -> None:
+    reserves = sample_screening.planning["reserves"]
+    page = render(screening_map(sample_screening, kinds=["reserves"], simplify_m=50.0))
+    features = layer_data(page, "reserves")["features"]
+    shown = [drawn(f) for f in features]
+    original = list(reserves.geometry)
+    # Douglas-Peucker keeps removed vertices within the tolerance, except GEOS's ring-endpoint
+    # step, which can exceed it a little: the documented bound is 1.5 x simplify_m.
+    distance = shapely.hausdorff_distance(original, shown)
+    assert distance.max() < 1.5 * 50.0 and np.median(distance) <= 50.0
+    assert sum(shapely.get_num_coordinates(shown)) < sum(shapely.get_num_coordinates(original))
+    exact = layer_data(
+        render(screening_map(sample_screening, kinds=["reserves"], simplify_m=0)), "reserves"
+    )["features"]
+    assert sum(shapely.get_num_coordinates([drawn(f) for f in exact])) == sum(
+        shapely.get_num_coordinates(original)
+    )
+
+
+def test_coordinates_are_rounded_to_six_decimals(sample_page: str) -> None:
+    data = json.dumps(layer_data(sample_page, "farmland"))
+    numbers = re.findall(r"-?\d+\.(\d+)", data)
+    assert numbers and max(len(n) for n in numbers) <= 6
+
+
+def test_kinds_selects_planning_layers(sample_screening: Screening) -> None:
+    page = render(screening_map(sample_screening, kinds=["reserves"]))
+    assert LAYER_LABELS["reserves"] in page and LAYER_LABELS["zoning"] not in page
+    with pytest.raises(LayerError, match=r"unknown map layer kinds \['rivers'\]"):
+        screening_map(sample_screening, kinds=["rivers"])
+    with pytest.raises(TypeError, match="not the string"):
+        screening_map(sample_screening, kinds="reserves")
+
+
+def test_absent_kinds_are_refused(make_planning: Any) -> None:
+    with pytest.raises(LayerError, match=r"no \['farmland'\] layer\(s\) to draw"):
+        planning_map(make_planning(farmland=None), kinds=["farmland", "reserves"])
+
+
+def test_a_screening_without_findings(world: Planning) -> None:
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["empty"]}, geometry=[shapely.box(0, 0, 1_000, 1_000)], crs=WORKING_CRS
+    )
+    page = render(screening_map(screen(sites, world)))
+    (site,) = layer_data(page, "sites")["features"]
+    assert site["properties"]["v"] == "clear" and site["properties"]["f"] == []
+    assert layer_data(page, "findings")["features"] == [] and config(page)["rules"] == []
+
+
+def test_not_assessed_sites_carry_their_reason(
+    sample_page: str, sample_screening: Screening
+) -> None:
+    reasons = sample_screening.sites.set_index("site_id")["not_assessed_reason"].dropna()
+    assert len(reasons)
+    shown = {
+        f["properties"]["i"]: f["properties"] for f in layer_data(sample_page, "sites")["features"]
+    }
+    for site_id, reason in reasons.items():
+        assert shown[site_id]["v"] == "not_assessed" and shown[site_id]["r"] == reason
+
+
+def test_bad_simplify_tolerance_is_refused(sample_screening: Screening) -> None:
+    with pytest.raises(LayerError, match="simplify_m must be a finite number"):
+        screening_map(sample_screening, simplify_m=-1)
+
+
+def test_sites_without_crs_need_crs(world_screening: Screening) -> None:
+    bare = world_screening.sites.copy()
+    bare.geometry.values.crs = None
+    result = dataclasses.replace(world_screening, sites=bare)
+    with pytest.raises(CRSError, match="declares no CRS"):
+        screening_map(result)
+    page = render(screening_map(result, crs=WORKING_CRS))
+    assert len(layer_data(page, "sites")["features"]) == 2
+
+
+def test_view_fits_the_sites(world_page: str, world_screening: Screening) -> None:
+    (lon0, lat0, lon1, lat1) = world_screening.sites.to_crs(4326).total_bounds
+    match = re.search(r"fitBounds\(\s*(\[\[.*?\]\])", world_page, re.S)
+    assert match is not None
+    (south, west), (north, east) = json.loads(match[1])
+    assert np.allclose([south, west, north, east], [lat0, lon0, lat1, lon1], atol=1e-5)
+
+
+# -- basemaps ------------------------------------------------------------------------------------
+def test_no_basemap_means_no_tiles(world: Planning) -> None:
+    page = render(planning_map(world))
+    assert "L.tileLayer" not in page and "{z}" not in page
+
+
+def test_osm_basemap(world: Planning) -> None:
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in render(
+        planning_map(world, basemap="osm")
+    )
+
+
+def test_tianditu_needs_a_key(world: Planning) -> None:
+    with pytest.raises(LayerError, match="needs your Tianditu key: pass tianditu_key"):
+        planning_map(world, basemap="tianditu")
+    with pytest.raises(LayerError, match="letters and digits only"):
+        planning_map(world, basemap="tianditu", tianditu_key="abc&x=1")
+    page = render(planning_map(world, basemap="tianditu", tianditu_key="0123abcd"))
+    assert "t{s}.tianditu.gov.cn/vec_w/wmts" in page and "/cva_w/wmts" in page
+    assert "TILEMATRIXSET=w" in page and "tk=0123abcd" in page
+
+
+def test_custom_xyz_url_is_used_as_given(world: Planning) -> None:
+    page = render(planning_map(world, basemap=INTRANET, attribution="市自然资源局"))
+    assert INTRANET in page and json.dumps("市自然资源局") in page
+
+
+def test_basemap_must_be_a_string(world: Planning) -> None:
+    with pytest.raises(TypeError, match="basemap must be None or a string, not int"):
+        planning_map(world, basemap=1)  # type: ignore[arg-type]
+
+
+def test_unknown_basemap_is_refused(world: Planning) -> None:
+    with pytest.raises(LayerError, match=r"unknown basemap 'gaode'.*\['osm', 'tianditu'\]"):
+        planning_map(world, basemap="gaode")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        AMAP,
+        "https://wprd02.amap.com/appmaptile?x={x}&y={y}&z={z}&style=7",
+        "https://rt0.map.gtimg.com/tile?z={z}&x={x}&y={-y}",
+        "https://maponline0.bdimg.com/tile/?qt=vtile&x={x}&y={y}&z={z}",
+    ],
+)
+def test_gcj02_basemaps_are_refused(world: Planning, url: str) -> None:
+    with pytest.raises(CRSError, match=r"GCJ-02.*hundreds of metres.*allow_gcj02=True"):
+        planning_map(world, basemap=url)
+
+
+def test_gcj02_basemap_is_drawn_with_a_warning_when_insisted_on(world: Planning) -> None:
+    with pytest.warns(RedlineWarning, match=r"autonavi\.com.*GCJ-02.*allow_gcj02=True"):
+        m = planning_map(world, basemap=AMAP, allow_gcj02=True)
+    assert AMAP.replace("&", "\\u0026") in render(m) or AMAP in render(m)
+
+
+def test_gcj02_check_matches_host_names_only(world: Planning) -> None:
+    url = "http://amap.com.intranet.local/qq.com/{z}/{x}/{y}.png"
+    assert url in render(planning_map(world, basemap=url))
+
+
+# -- page size, notebooks ------------------------------------------------------------------------
+def test_offline_page_carries_only_leaflet_and_the_plugins(
+    world_screening: Screening, tmp_path: Path
+) -> None:
+    page = save_map(screening_map(world_screening), tmp_path / "m.html").read_text("utf-8")
+    for absent in ("jQuery", "Bootstrap", "Font Awesome", "glyphicon", "awesome-marker"):
+        assert absent not in page, absent
+    assert len(page.encode()) < 400_000
+
+
+def test_notebook_html_shows_the_summary_and_the_map(world_screening: Screening) -> None:
+    text = notebook_html(world_screening)
+    assert "<table" in text and "未评估" in text and "<iframe srcdoc=" in text
+    assert "cdn.jsdelivr.net" not in text
+    small = notebook_html(world_screening, max_sites=2)
+    assert "<iframe" not in small and "call <code>.map()</code>" in small
+
+
+def test_notebook_html_of_a_planning(world: Planning) -> None:
+    text = notebook_html(world, table_html="<p>head</p>")
+    assert text.startswith("<p>head</p><iframe")
+
+
+def test_map_iframe_online_keeps_cdn_links(world: Planning) -> None:
+    assert "cdn.jsdelivr.net" in map_iframe(planning_map(world), offline=False)
+
+
+# -- in Chromium ---------------------------------------------------------------------------------
+READY = "() => window.redline !== undefined && redline.legendControl !== undefined"
+COUNT_DRAWN = """
+() => redline.layers.sites.getLayers()
+        .filter(l => l._path !== undefined && l._path.isConnected).length
+"""
+
+
+@pytest.mark.browser
+def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> None:
+    sites = sample_screening.sites
+    path = save_map(screening_map(sample_screening), tmp_path / "sample.html", offline=True)
+    target = sites[(sites["verdict"] == "prohibited") & (sites.geom_type == "Polygon")].iloc[0]
+    point = gpd.GeoSeries([target.geometry], crs=sites.crs).to_crs(4326).iloc[0]
+    lon, lat = point.representative_point().coords[0]
+    with open_page(path, ready=READY) as session:
+        page = session.page
+        with_geometry = int((~(sites.geometry.isna() | sites.geometry.is_empty)).sum())
+        assert page.evaluate(COUNT_DRAWN) == with_geometry == len(sites)
+
+        tooltip = page.evaluate(
+            "(id) => redline.layers.sites.getLayers()"
+            ".find(l => l.feature.properties.i === id).getTooltip().getContent()",
+            target["site_id"],
+        )
+        assert f"{target['name']}<br>禁止 prohibited" in tooltip
+
+        legend_text = page.inner_text(f"#{LEGEND_CLASS}")
+        assert "禁止" in legend_text and "prohibited" in legend_text
+
+        page.evaluate(  # zoom to the site; resolve (with nothing) once it is painted
+            "([lat, lon]) => new Promise(done => {"
+            " redline.map.setView([lat, lon], 15, {animate: false});"
+            " requestAnimationFrame(() => requestAnimationFrame(() => done(null))); })",
+            [lat, lon],
+        )
+        x, y = page.evaluate(
+            "([lat, lon]) => { const p = redline.map.latLngToContainerPoint([lat, lon]);"
+            " const box = redline.map.getContainer().getBoundingClientRect();"
+            " return [p.x + box.left, p.y + box.top]; }",
+            [lat, lon],
+        )
+        page.mouse.click(x, y)
+        popup = page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+        assert popup is not None
+        text = popup.inner_text()
+        assert target["site_id"] in text and "禁止 prohibited" in text
+        assert target["decisive_clause"] in text
+
+        shot = session.screenshot(tmp_path / "sample.png")
+        assert shot.stat().st_size > 10_000
+        assert session.errors == []
+        assert session.external_requests == []
