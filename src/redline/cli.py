@@ -6,11 +6,13 @@ exit code 2 with the message.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -59,6 +61,35 @@ VerboseOption = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
+
+
+WorkersOption = Annotated[Optional[int], typer.Option(  # noqa: UP045
+    "--workers", min=1, help="Run on a local dask cluster of N worker processes.")]
+SchedulerOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--scheduler", help="Address of an existing dask scheduler, e.g. tcp://host:8786.")]
+#: ``map.html`` is drawn only for inputs of at most this many sites.
+MAP_MAX_SITES = 50_000
+
+
+@contextlib.contextmanager
+def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A dask client for --workers (a local cluster) or --scheduler (an existing one)."""
+    if workers and scheduler:
+        raise typer.BadParameter("give --workers or --scheduler, not both")
+    if not (workers or scheduler):
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    # distributed configures its loggers at import, at INFO: follow the CLI's verbosity instead
+    logging.getLogger("distributed").setLevel(log.level)
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+    else:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
 
 
 def _setup(verbose: int, quiet: bool) -> None:
@@ -111,38 +142,47 @@ def screen(
     tianditu_key: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--tianditu-key", envvar="TIANDITU_KEY", help="Tianditu (天地图) key for --basemap "
         "tianditu.")] = None,
+    chunk_size: Annotated[int, typer.Option(
+        "--chunk-size", min=1, help="Sites read and screened at a time; memory grows with it, "
+        "not with the file.")] = 100_000,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     crs: CrsOption = None,
     layer: LayerOption = None,
     verbose: VerboseOption = 0,
     quiet: QuietOption = False,
 ) -> None:
     """Screen SITES and write verdicts, findings, the 三线 table and a map into --out."""
-    from redline.io import read_layer
+    from redline.batch import screen_file
     from redline.planning import load_planning
-    from redline.screening import screen as run_screen
 
     _setup(verbose, quiet)
     try:
         one_map = load_planning(planning)
-        data = read_layer(sites, layer=layer, crs=crs)
-        result = run_screen(data, one_map, rules=rules, progress=not quiet)
-        written = result.to_file(out)
-        if map_:
+        with _dask_client(workers, scheduler) as client:
+            batch = screen_file(sites, out, planning=one_map, rules=rules, layer=layer, crs=crs,
+                                chunk_size=chunk_size, progress=not quiet, client=client,
+                                gather_up_to=MAP_MAX_SITES if map_ else 0)
+        written = dict(batch.paths)
+        if map_ and batch.screening is not None:
             from redline.maps import save_map
 
             tiles = None if basemap in (None, "none") else basemap
-            conflict_map = result.map(basemap=tiles, tianditu_key=tianditu_key)
+            conflict_map = batch.screening.map(basemap=tiles, tianditu_key=tianditu_key)
             written["map"] = save_map(conflict_map, out / "map.html", offline=offline)
     except RedlineError as err:
         raise _fail(err) from err
     if not quiet:
-        typer.echo(result.summary().to_string(index=False))
+        typer.echo(batch.summary.to_string(index=False))
         for role, path in written.items():
             typer.echo(f"{role:>12}: {path}")
+        if map_ and batch.screening is None:
+            typer.echo(f"map.html not written: {batch.n_sites:,} sites "
+                       f"(maps are drawn for at most {MAP_MAX_SITES:,})")
     if fail_on is not FailOn.never:
         limit = schema.severity_rank(fail_on.value)
-        ranks = result.sites["verdict"].map(schema.severity_rank)
-        if (ranks <= limit).any():
+        counts = batch.summary.set_index("verdict")["sites"]
+        if any(counts[v] for v in schema.VERDICTS if schema.severity_rank(v) <= limit):
             raise typer.Exit(code=1)
 
 
@@ -157,6 +197,8 @@ def classify(
         typer.Option("--out", "-o", help="Output file: .gpkg (default format), .csv or .geojson."),
     ],
     planning: PlanningOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     crs: CrsOption = None,
     layer: LayerOption = None,
     verbose: VerboseOption = 0,
@@ -173,7 +215,13 @@ def classify(
     try:
         one_map = load_planning(planning)
         data = read_layer(parcels, layer=layer, crs=crs)
-        result = run_classify(data, one_map, progress=not quiet)
+        with _dask_client(workers, scheduler) as client:
+            if client is not None:
+                import dask_geopandas
+
+                n_workers = len(client.scheduler_info()["workers"])
+                data = dask_geopandas.from_geopandas(data, npartitions=max(2, 2 * n_workers))
+            result = run_classify(data, one_map, progress=not quiet)
         write_layer(result, out)
     except RedlineError as err:
         raise _fail(err) from err

@@ -2,14 +2,17 @@
 
 :func:`read_layer` reads any OGR vector format with pyogrio and refuses what would otherwise be
 read wrongly without a word: a Shapefile without its ``.dbf`` or ``.shx``, a truncated ``.shp``,
-``.shx`` or ``.dbf``, records that come back with no geometry although the file stores one,
-GBK/GB18030 text decoded as Latin-1, counter-clockwise outer rings read as holes, and data with
-no CRS. It neither reprojects nor repairs (see :mod:`redline.crs` and :mod:`redline.geometry`).
+``.shx`` or ``.dbf``, an ``.shx`` that does not index the ``.shp`` record by record (shapes
+paired with another feature's attributes), records that come back with no geometry although the
+file stores one, GBK/GB18030 text decoded as Latin-1, counter-clockwise outer rings read as
+holes, and data with no CRS. It neither reprojects nor repairs (see :mod:`redline.crs` and
+:mod:`redline.geometry`).
 
 :func:`write_layer` writes GeoPackage, GeoJSON, Shapefile or CSV into a temporary folder next to
 the target, reads the result back, and only then moves it into place. Shapefile limits (10-byte
-field names, 254-byte strings, the encoding's repertoire, no datetimes) are checked before
-writing and reported together.
+field names, 254-byte strings, the encoding's repertoire, no datetimes, one geometry type, no
+empty geometries) are checked before writing and reported together. Neither Shapefile nor CSV
+tells a null text value from an empty one; GeoPackage keeps every distinction.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from pyogrio.errors import GeometryError as OGRGeometryError
 from redline.errors import CRSError, LayerError
 from redline.geometry import drop_z
 
-__all__ = ["WRITE_DRIVERS", "read_layer", "write_layer"]
+__all__ = ["WRITE_DRIVERS", "iter_layer_chunks", "read_layer", "write_layer"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +105,9 @@ def read_layer(
     Raises
     ------
     LayerError
-        Missing or damaged file, missing ``.dbf``/``.shx``, inconsistent record counts, damaged
-        records, undecodable text, unknown or ambiguous layer.
+        Missing or damaged file, missing ``.dbf``/``.shx``, an ``.shx`` that does not match the
+        ``.shp``, inconsistent record counts, damaged records, undecodable text, unknown or
+        ambiguous layer.
     CRSError
         The file has no CRS and ``crs`` is not given.
     """
@@ -248,6 +252,145 @@ def write_layer(
     return path
 
 
+def iter_layer_chunks(
+    path: str | os.PathLike[str],
+    *,
+    chunk_size: int,
+    layer: str | None = None,
+    crs: object | None = None,
+    encoding: str | None = None,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read one vector layer ``chunk_size`` features at a time, with :func:`read_layer`'s checks.
+
+    The file checks, encoding detection and layer lookup run once; every chunk then gets the
+    per-record checks and is what :func:`read_layer` would return for those rows: its index
+    continues the previous chunk's (a RangeIndex over the whole file), and every field has the
+    dtype a whole read gives it (an integer field with a null anywhere is float64 in every chunk;
+    a text field null throughout one chunk is still text).
+    ``attrs["redline"]`` is :func:`read_layer`'s plus ``features`` (the layer's feature count,
+    -1 when the driver cannot tell).
+
+    Parameters
+    ----------
+    path, layer, crs, encoding
+        As for :func:`read_layer`.
+    chunk_size
+        Features per chunk (the last one may hold fewer). The first chunk is always yielded,
+        empty for an empty layer.
+
+    Yields
+    ------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    LayerError
+        As :func:`read_layer`, or ``chunk_size`` is not a positive integer.
+    CRSError
+        The file has no CRS and ``crs`` is not given.
+
+    Notes
+    -----
+    Memory holds one chunk at a time for GeoPackage, Shapefile and FlatGeobuf; GDAL parses a
+    GeoJSON file whole.
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise LayerError(
+            f"chunk_size must be a positive whole number of features; received {chunk_size!r}"
+        )
+    path = Path(path)
+    if not path.is_file():
+        raise LayerError(f"{path}: no such file")
+    is_shp = path.suffix.lower() == ".shp"
+    with _utf8_alias(path) as readable:
+        shx_words = None
+        encoding_source = "argument" if encoding else "driver"
+        if is_shp:
+            shx_words, dbf = _check_shapefile(readable, shown=path)
+            encoding, encoding_source = _dbf_encoding(dbf, encoding=encoding, shown=path)
+        layer_name, info = _layer_info(readable, layer=layer, encoding=encoding, shown=path)
+        if info["crs"] is None and crs is None:
+            raise CRSError(
+                f"{path}: the file has no coordinate reference system (no .prj or CRS). "
+                "Pass crs='EPSG:4490' (or the CRS the data was made in), or add a .prj file."
+            )
+        codec = _gdal_codec(encoding)
+        organize = {"OGR_ORGANIZE_POLYGONS": "DEFAULT"} if is_shp else {}
+        provenance = {
+            "path": str(path),
+            "layer": layer_name,
+            "driver": info["driver"],
+            "encoding": encoding or info["encoding"],
+            "encoding_source": encoding_source,
+            "features": int(info["features"]),
+        }
+        try:
+            dtypes = _whole_read_dtypes(readable, info, layer=layer_name, encoding=codec)
+            start = 0
+            while True:
+                with _gdal_config(organize):
+                    gdf = pyogrio.read_dataframe(
+                        readable,
+                        layer=layer_name,
+                        encoding=codec,
+                        fid_as_index=is_shp,
+                        skip_features=start,
+                        max_features=chunk_size,
+                    )
+                if start and not len(gdf):
+                    return
+                if shx_words is not None:
+                    _check_shapefile_geometries(gdf, shx_words, shown=path)
+                gdf.index = pd.RangeIndex(start, start + len(gdf))
+                gdf[gdf.geometry.name] = gpd.GeoSeries(
+                    drop_z(np.asarray(gdf.geometry.values), source=path),
+                    crs=gdf.crs,
+                    index=gdf.index,
+                )
+                gdf = gdf.astype({c: t for c, t in dtypes.items() if gdf[c].dtype != t})
+                if gdf.crs is None:
+                    gdf = gdf.set_crs(crs)
+                gdf.attrs["redline"] = dict(provenance)
+                yield gdf
+                if len(gdf) < chunk_size:
+                    return
+                start += chunk_size
+        except (DataSourceError, DataLayerError, FieldError, UnicodeDecodeError) as exc:
+            raise LayerError(f"{path}: cannot be read: {exc}") from exc
+
+
+def _whole_read_dtypes(
+    path: Path, info: Mapping, *, layer: str, encoding: str | None
+) -> dict[str, object]:
+    """The dtype a whole read gives the fields whose dtype a chunk could get otherwise.
+
+    Integer and boolean fields holding a null anywhere are float64 in a whole read (int64 or
+    bool in a chunk without nulls); text fields holding any value are text (object in a chunk
+    where they are all null). One row of each telling kind is read to learn the dtype.
+    """
+    found: dict[str, object] = {}
+    for name, dtype in zip(info["fields"], info["dtypes"], strict=True):
+        if str(dtype).startswith(("int", "uint")) or str(dtype) == "bool":
+            test = "IS NULL"
+        elif str(dtype) == "object":
+            test = "IS NOT NULL"
+        else:
+            continue
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        row = pyogrio.read_dataframe(
+            path,
+            layer=layer,
+            encoding=encoding,
+            columns=[name],
+            read_geometry=False,
+            where=f"{quoted} {test}",
+            max_features=1,
+        )
+        if len(row):
+            found[str(name)] = row[name].dtype
+    return found
+
+
 # --- reading helpers ------------------------------------------------------------------------
 
 
@@ -321,6 +464,7 @@ def _check_shapefile(path: Path, *, shown: Path) -> tuple[np.ndarray, Path]:
             f"{shown}: {beyond.size} of {len(index)} records extend past the end of the .shp "
             f"(records {_first(beyond)}); the file is truncated. Copy it again from its source."
         )
+    _check_shx_matches_shp(path, index, shp_size=shp_size, shown=shown)
     n_dbf = _dbf_record_count(dbf, shown=shown)
     if n_dbf != len(index):
         raise LayerError(
@@ -328,6 +472,41 @@ def _check_shapefile(path: Path, *, shown: Path) -> tuple[np.ndarray, Path]:
             "do not belong together or one is truncated."
         )
     return index[:, 1], dbf
+
+
+def _check_shx_matches_shp(path: Path, index: np.ndarray, *, shp_size: int, shown: Path) -> None:
+    """Refuse an ``.shx`` that does not list the ``.shp`` records one by one, in order.
+
+    GDAL finds each record through the ``.shx`` and pairs it with the ``.dbf`` row of the same
+    position, so an index from another version of the file (or with entries out of order)
+    silently attaches shapes to another feature's attributes. The records of a ``.shp`` follow
+    each other from byte 100 to the end (8-byte header: record number, content length in 16-bit
+    words); the ``.shx`` must give exactly those offsets and lengths.
+    """
+    if not len(index):
+        return
+    offsets, words = index[:, 0], index[:, 1]
+    expected = np.empty_like(offsets)
+    expected[0] = 50  # the records start after the 100-byte file header
+    expected[1:] = offsets[:-1] + 4 + words[:-1]
+    wrong = offsets != expected
+    if not wrong.any() and (offsets[-1] + 4 + words[-1]) * 2 == shp_size:
+        shp = np.memmap(path, dtype=np.uint8, mode="r")
+        at = offsets[:, None] * 2 + np.arange(4, 8)  # the content length of each record header
+        wrong = np.frombuffer(shp[at].tobytes(), dtype=">i4") != words
+        if not wrong.any():
+            return
+    elif not wrong.any():
+        wrong = np.zeros(len(index), dtype=bool)
+        wrong[-1] = True  # the .shp holds more after the last record the .shx lists
+    bad = np.flatnonzero(wrong)
+    raise LayerError(
+        f"{shown}: the .shx does not match the .shp: {bad.size} of {len(index)} index entries "
+        f"do not point at the .shp record of the same position (records {_first(bad)}), so "
+        "shapes would be paired with another feature's attributes. The .shx belongs to another "
+        "version of the file: copy the matching .shx, or delete it and let GDAL rebuild it "
+        "from the .shp (ogrinfo --config SHAPE_RESTORE_SHX YES <file>.shp)."
+    )
 
 
 def _required_sidecar(path: Path, ext: str, shown: Path) -> Path:
@@ -541,6 +720,12 @@ def _preflight(data: pd.DataFrame, *, ext: str, encoding: str, shown: Path) -> N
         if len(kinds) > 1:
             names = ", ".join(("points", "lines", "polygons")[k] for k in kinds)
             problems.append(f"the geometries mix {names} (a Shapefile holds one type)")
+        empty = np.flatnonzero(shapely.is_empty(geoms))
+        if empty.size:
+            problems.append(
+                f"{empty.size} features have empty geometries (rows {_first(empty)}), which a "
+                "Shapefile stores as null shapes; set them to None if that is meant"
+            )
     for name in data.columns:
         if name == geometry:
             continue

@@ -50,8 +50,10 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
     """
     sites = screening.sites
     overlaps = screening.layer_overlaps.reindex(
-        columns=["redlines", "farmland", *_OTHER_CONTROLLED], fill_value=np.nan)
+        columns=["redlines", "farmland", *_OTHER_CONTROLLED], fill_value=np.nan
+    ).copy()
     assessed = sites["verdict"].to_numpy() != "not_assessed"
+    overlaps.loc[~assessed] = np.nan  # no area beside "not assessed": 0 would read as none
 
     def occupied(area: pd.Series) -> np.ndarray:
         labels = np.where(area.to_numpy() > 0, _YES, _NO).astype(object)
@@ -64,17 +66,21 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
         "; ".join(names[row > 0]) if row_assessed else "未评估 not assessed"
         for row, row_assessed in zip(others.fillna(0).to_numpy(), assessed, strict=True)
     ]
-    return pd.DataFrame({
-        "项目编号 site_id": sites["site_id"].to_numpy(),
-        "项目名称 name": sites["name"].to_numpy() if "name" in sites else None,
-        "结论 verdict": sites["verdict_zh"].to_numpy() + " " + sites["verdict"].to_numpy(),
-        "占用生态保护红线 occupies red line": occupied(overlaps["redlines"]),
-        "占用红线面积 red line m²": overlaps["redlines"].round(2).to_numpy(),
-        "占用永久基本农田 occupies basic farmland": occupied(overlaps["farmland"]),
-        "占用农田面积 farmland m²": overlaps["farmland"].round(2).to_numpy(),
-        "涉及其他管控图层 other controlled layers": other_hits,
-        "其他管控面积 other controlled m²": others.sum(axis=1, min_count=1).round(2).to_numpy(),
-    }, index=sites.index)
+    return pd.DataFrame(
+        {
+            "项目编号 site_id": sites["site_id"].to_numpy(),
+            "项目名称 name": sites["name"].to_numpy() if "name" in sites else None,
+            "结论 verdict": (sites["verdict_zh"].astype(str) + " "
+                           + sites["verdict"].astype(str)).to_numpy(),
+            "占用生态保护红线 occupies red line": occupied(overlaps["redlines"]),
+            "占用红线面积 red line m²": overlaps["redlines"].round(2).to_numpy(),
+            "占用永久基本农田 occupies basic farmland": occupied(overlaps["farmland"]),
+            "占用农田面积 farmland m²": overlaps["farmland"].round(2).to_numpy(),
+            "涉及其他管控图层 other controlled layers": other_hits,
+            "其他管控面积 other controlled m²": others.sum(axis=1, min_count=1).round(2).to_numpy(),
+        },
+        index=sites.index,
+    )
 
 
 def write_screening(screening: Screening, directory: str | Path) -> dict[str, Path]:
@@ -99,8 +105,7 @@ def write_screening(screening: Screening, directory: str | Path) -> dict[str, Pa
         "summary": screening.summary(),
     }
     for role, table in tables.items():
-        written[role] = write_layer(table, directory / OUTPUT_FILES[role],
-                                    encoding=CSV_ENCODING)
+        written[role] = write_layer(table, directory / OUTPUT_FILES[role], encoding=CSV_ENCODING)
     return written
 
 

@@ -187,6 +187,10 @@ def screen(
     >>> sorted(set(result.sites.verdict)) == sorted(schema.VERDICTS)
     True
     """
+    from redline.parallel import is_dask_frame, screen_dask
+
+    if is_dask_frame(sites):  # partitions screened in parallel, one thread each
+        return screen_dask(sites, planning, rules=rules, crs=crs, progress=progress)
     if not isinstance(sites, gpd.GeoDataFrame):
         raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
     planning = planning if planning is not None else load_planning()
@@ -392,8 +396,9 @@ def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
         field_name, value = selector
         keep = features[field_name].to_numpy()[pairs["feature"].to_numpy()] == value
         pairs = pairs[keep]
-    return np.bincount(pairs["subject"].to_numpy(dtype=np.int64),
-                       weights=pairs["overlap_m2"].to_numpy(), minlength=n)
+    totals = np.bincount(pairs["subject"].to_numpy(dtype=np.int64),
+                         weights=pairs["overlap_m2"].to_numpy(), minlength=n)
+    return totals.astype(np.float64)  # bincount of no pairs is int64
 
 
 def _raster_findings(

@@ -43,8 +43,17 @@ NOT_ASSESSED: Final = VERDICTS[0]
 STATUSES: Final = ("assessed", NOT_ASSESSED)
 #: Columns :func:`classify` adds to the caller's parcels, in order.
 CLASSIFY_COLUMNS: Final = (
-    "share_key", "share_restricted", "share_prohibited", "share_optimized", "share_unzoned",
-    "zone", "zone_strictest", "subtype", "zone_feature_id", "split", "status",
+    "share_key",
+    "share_restricted",
+    "share_prohibited",
+    "share_optimized",
+    "share_unzoned",
+    "zone",
+    "zone_strictest",
+    "subtype",
+    "zone_feature_id",
+    "split",
+    "status",
     "not_assessed_reason",
 )
 # Overlaps between zoning features at most this large (m²) are floating-point noise along
@@ -130,11 +139,16 @@ def classify(
        share_key  share_prohibited zone zone_strictest  split
     0        0.7               0.3  key     prohibited   True
     """
+    from redline.parallel import classify_dask, is_dask_frame
+
+    if is_dask_frame(parcels):  # partitions classified in parallel, one thread each
+        return classify_dask(parcels, planning, tolerance_m2=tolerance_m2, progress=progress)
     if not isinstance(parcels, gpd.GeoDataFrame):
         raise TypeError(f"parcels must be a GeoDataFrame, not {type(parcels).__name__}")
     if not tolerance_m2 >= 0:
-        raise LayerError(f"tolerance_m2 must be a non-negative area in m²; "
-                         f"received {tolerance_m2!r}")
+        raise LayerError(
+            f"tolerance_m2 must be a non-negative area in m²; received {tolerance_m2!r}"
+        )
     if planning is None:
         from redline.planning import load_planning
 
@@ -148,12 +162,13 @@ def classify(
     zoning = _zoning_layer(planning)
     _warn_overlaps(zoning, planning["zoning"], tolerance_m2=tolerance_m2)
 
-    from redline.geometry import prepare_subjects
+    from redline.geometry import NOT_ASSESSED_COLUMN, prepare_subjects
 
-    subjects = prepare_subjects(parcels, source="parcels", working_crs=planning.crs,
-                                extent=planning.extent)
+    subjects = prepare_subjects(
+        parcels, source="parcels", working_crs=planning.crs, extent=planning.extent
+    )
     geoms = np.asarray(subjects.geometry.values, dtype=object)
-    reason = subjects["not_assessed_reason"].to_numpy(dtype=object).copy()
+    reason = subjects[NOT_ASSESSED_COLUMN].to_numpy(dtype=object).copy()
     ok = pd.isna(reason) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     dims = np.where(ok, shapely.get_dimensions(geoms), -1)
     area = np.where(ok, shapely.area(geoms), 0.0)
@@ -165,20 +180,18 @@ def classify(
     assessed = np.flatnonzero(ok)
 
     pairs = overlaps(geoms[assessed], zoning.layer, n_jobs=n_jobs, progress=progress)
-    table = _tabulate(pairs, zoning, planning["zoning"], area[assessed],
-                      tolerance_m2=tolerance_m2)
+    table = _tabulate(pairs, zoning, planning["zoning"], area[assessed], tolerance_m2=tolerance_m2)
 
     n = len(parcels)
-    added: dict[str, np.ndarray] = {
-        f"share_{c}": np.full(n, np.nan) for c in (*ZONES, UNZONED)
-    }
+    added: dict[str, np.ndarray] = {f"share_{c}": np.full(n, np.nan) for c in (*ZONES, UNZONED)}
     for column in ("zone", "zone_strictest", "subtype", "zone_feature_id"):
         added[column] = np.full(n, None, dtype=object)
     added["split"] = np.zeros(n, dtype=bool)
     for column, values in table.items():
         added[column][assessed] = values
     added["status"] = np.where(ok, STATUSES[0], NOT_ASSESSED).astype(object)
-    added["not_assessed_reason"] = np.where(ok, None, reason).astype(object)
+    reason[ok] = None
+    added["not_assessed_reason"] = reason
     log.info("classified %d parcels (%d not assessed)", len(assessed), n - len(assessed))
 
     out = parcels.copy()
@@ -204,8 +217,7 @@ def _tabulate(
     feature = pairs["feature"].to_numpy()
     overlap = pairs["overlap_m2"].to_numpy()
     klass = zoning.klass[feature]
-    class_area = np.bincount(subject * k + klass, weights=overlap,
-                             minlength=n * k).reshape(n, k)
+    class_area = np.bincount(subject * k + klass, weights=overlap, minlength=n * k).reshape(n, k)
     shares = class_area / area[:, None]
     total = shares.sum(axis=1)
     over = total > 1.0  # rounding only: overlaps are resolved, so the areas cannot exceed 1
@@ -285,11 +297,18 @@ def _resolve(
     losers = beaten.index.to_numpy()
     geoms[losers] = shapely.difference(geoms[losers], cover)
     keep = ~shapely.is_empty(geoms)
-    log.info("zoning: gave the overlapping area of %d features to stricter ones; %d features "
-             "lie wholly under others", len(losers), int((~keep).sum()))
+    log.info(
+        "zoning: gave the overlapping area of %d features to stricter ones; %d features "
+        "lie wholly under others",
+        len(losers),
+        int((~keep).sum()),
+    )
     rows = np.flatnonzero(keep)
-    resolved = gpd.GeoDataFrame(gdf.drop(columns="geometry").iloc[rows].reset_index(drop=True),
-                                geometry=geoms[rows], crs=gdf.crs)
+    resolved = gpd.GeoDataFrame(
+        gdf.drop(columns="geometry").iloc[rows].reset_index(drop=True),
+        geometry=geoms[rows],
+        crs=gdf.crs,
+    )
     return prepare_layer(resolved), rows
 
 
@@ -299,8 +318,9 @@ def _warn_overlaps(zoning: _ZoningLayer, gdf: gpd.GeoDataFrame, *, tolerance_m2:
     if big.empty:
         return
     ids = gdf["feature_id"].to_numpy(dtype=object)
-    shown = [f"{ids[a]} & {ids[b]} ({m2:,.1f} m²)" for a, b, m2 in
-             big.head(10).itertuples(index=False)]
+    shown = [
+        f"{ids[a]} & {ids[b]} ({m2:,.1f} m²)" for a, b, m2 in big.head(10).itertuples(index=False)
+    ]
     more = f" and {len(big) - 10} more" if len(big) > 10 else ""
     warnings.warn(
         f"zoning: {len(big)} pairs of features overlap each other (bad data): "

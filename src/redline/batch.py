@@ -1,0 +1,318 @@
+"""Screening files larger than memory: read in chunks, screen each, write incrementally.
+
+:func:`screen_file` writes the same files as ``write_screening(screen(read_layer(path)))``
+(same rows, order and values) while holding one chunk of sites at a time. The outputs grow in a
+temporary folder inside the output folder and are moved into place only when every chunk has
+been screened and the files check out, so a failure leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from tqdm.auto import tqdm
+
+from redline.errors import LayerError
+from redline.io import iter_layer_chunks, write_layer
+from redline.parallel import Part, _broadcast, _run, concat_screenings, screen_part
+from redline.planning import Planning, load_planning
+from redline.report import CSV_ENCODING, OUTPUT_FILES
+from redline.rules import RuleSet, load_rules
+from redline.screening import Screening
+
+if TYPE_CHECKING:
+    import distributed
+
+__all__ = ["BatchScreening", "screen_file"]
+
+log = logging.getLogger(__name__)
+
+_GPKG_LAYERS = ("sites", "findings")
+_CSV_ROLES = ("sites", "findings", "three_lines")
+
+
+@dataclass(frozen=True)
+class BatchScreening:
+    """What :func:`screen_file` wrote.
+
+    Attributes
+    ----------
+    paths
+        Role → file, for the roles of :data:`redline.report.OUTPUT_FILES`.
+    summary
+        Sites per verdict, as :meth:`redline.Screening.summary`.
+    n_sites, n_findings, n_chunks
+        Totals over the file.
+    screening
+        The whole screening in memory when the file held at most ``gather_up_to`` sites (for a
+        map), else ``None``.
+    """
+
+    paths: dict[str, Path]
+    summary: pd.DataFrame = field(repr=False)
+    n_sites: int
+    n_findings: int
+    n_chunks: int
+    screening: Screening | None = field(default=None, repr=False)
+
+
+def screen_file(
+    sites_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    planning: Planning | None = None,
+    rules: RuleSet | str | Path | None = None,
+    layer: str | None = None,
+    crs: Any = None,
+    chunk_size: int = 100_000,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    client: distributed.Client | None = None,
+    gather_up_to: int = 0,
+) -> BatchScreening:
+    """Screen a sites file chunk by chunk and write the screening outputs into ``out_dir``.
+
+    Parameters
+    ----------
+    sites_path
+        Sites file (GeoPackage, Shapefile, FlatGeobuf, ...), read with :func:`redline.io.
+        iter_layer_chunks` (the checks of :func:`redline.io.read_layer`).
+    out_dir
+        Output folder (created if needed); receives the files of
+        :data:`redline.report.OUTPUT_FILES`.
+    planning, rules, crs
+        As for :func:`redline.screen`; loaded once.
+    layer
+        Layer name inside a multi-layer file.
+    chunk_size
+        Sites per chunk: memory use grows with it, not with the file.
+    n_jobs
+        Engine threads per chunk without a client (default: all cores).
+    progress
+        Show a progress bar over the chunks.
+    client
+        A ``distributed.Client``: each chunk is split over its workers (planning sent once).
+    gather_up_to
+        Also return the whole :class:`~redline.screening.Screening` when the file holds at most
+        this many sites (e.g. to draw a map); memory then grows with the file up to that size.
+
+    Returns
+    -------
+    BatchScreening
+
+    Raises
+    ------
+    LayerError
+        Unreadable file, missing ``site_id`` values, or a ``site_id`` used twice (within a
+        chunk or across chunks).
+    CRSError
+        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from redline import datasets
+    >>> out = screen_file(datasets.get_path("sites"), tempfile.mkdtemp(), chunk_size=200)
+    >>> out.n_sites, out.n_chunks, sorted(out.paths) == sorted(OUTPUT_FILES)
+    (235, 2, True)
+    """
+    planning = planning if planning is not None else load_planning()
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".redline-batch-", dir=out_dir))
+    try:
+        writer = _Writer(tmp)
+        try:
+            seen: set[str] = set()
+            inside, outside = False, None  # for the all-outside check, over the whole file
+            gathered: list[Screening] | None = [] if gather_up_to > 0 else None
+            chunks = iter_layer_chunks(sites_path, chunk_size=chunk_size, layer=layer, crs=crs)
+            refs = _broadcast(client, planning=planning, ruleset=ruleset) if client else None
+            n_chunks = 0
+            with tqdm(desc="screening", unit="chunk", disable=not progress) as bar:
+                for chunk in chunks:
+                    if n_chunks == 0:
+                        features = chunk.attrs["redline"]["features"]
+                        bar.total = math.ceil(features / chunk_size) if features >= 0 else None
+                    for part in _screen_chunk(
+                        chunk, planning, ruleset, crs=crs, n_jobs=n_jobs, client=client, refs=refs
+                    ):
+                        _check_unique(part.sites, seen)
+                        screening = part.screening(planning, ruleset)
+                        writer.add(screening)
+                        if gathered is not None:
+                            gathered.append(screening)
+                            if writer.n_sites > gather_up_to:
+                                gathered = None
+                        inside = inside or part.inside
+                        outside = outside or part.outside
+                    n_chunks += 1
+                    bar.update()
+            if outside is not None and not inside:
+                raise outside
+            paths = writer.finish()
+        finally:
+            writer.close()
+        written = {role: out_dir / path.name for role, path in paths.items()}
+        for role, path in paths.items():
+            os.replace(path, written[role])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("screened %d sites in %d chunks into %s", writer.n_sites, n_chunks, out_dir)
+    return BatchScreening(
+        paths=written,
+        summary=writer.summary,
+        n_sites=writer.n_sites,
+        n_findings=writer.n_findings,
+        n_chunks=n_chunks,
+        screening=concat_screenings(gathered) if gathered else None,
+    )
+
+
+def _screen_chunk(
+    chunk: gpd.GeoDataFrame,
+    planning: Planning,
+    ruleset: RuleSet,
+    *,
+    crs: Any,
+    n_jobs: int | None,
+    client: distributed.Client | None,
+    refs: list[Any] | None,
+) -> list[Part]:
+    """One chunk: screened here with ``n_jobs`` threads, or split over the client's workers."""
+    if client is None:
+        return [screen_part(chunk, planning, ruleset, crs=crs, n_jobs=n_jobs)]
+    import dask
+    import dask_geopandas
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    with dask.config.set({"dataframe.convert-string": False}):  # keep the file's dtypes
+        frame = dask_geopandas.from_geopandas(chunk, npartitions=min(workers, max(1, len(chunk))))
+    return _run(
+        client, screen_part, frame, refs or [], {"crs": crs}, progress=False, desc="screening"
+    )
+
+
+def _check_unique(sites: gpd.GeoDataFrame, seen: set[str]) -> None:
+    """Refuse site ids already used by an earlier chunk; remember this chunk's."""
+    ids = sites["site_id"].astype(str).tolist()
+    again = sorted(seen.intersection(ids))
+    if again:
+        source = str(sites.attrs.get("redline", {}).get("path", "sites"))
+        raise LayerError(
+            f"{source}: site_id values are not unique: {again[:10]} (used again in rows "
+            f"{sites.index[sites['site_id'].astype(str).isin(again)][:10].tolist()}, across "
+            "chunks); findings are reported by site_id, so each site needs its own"
+        )
+    seen.update(ids)
+
+
+class _Writer:
+    """The screening outputs, appended part by part in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.gpkg = folder / OUTPUT_FILES["geopackage"]
+        self.handles: dict[str, IO[str]] = {}
+        self.rows = dict.fromkeys(_CSV_ROLES, 0)
+        self.layers: set[str] = set()
+        self.empty_findings: gpd.GeoDataFrame | None = None
+        self.summary = pd.DataFrame()
+        self.n_sites = self.n_findings = 0
+
+    def add(self, screening: Screening) -> None:
+        sites = gpd.GeoDataFrame(screening.sites).reset_index(drop=True)
+        findings = screening.findings
+        self._layer(sites, "sites")
+        if len(findings):
+            self._layer(findings, "findings")
+        elif self.empty_findings is None:
+            self.empty_findings = findings
+        tables = {
+            "sites": pd.DataFrame(sites.drop(columns=sites.geometry.name)),
+            "findings": pd.DataFrame(findings.drop(columns="geometry")),
+            "three_lines": screening.three_lines(),
+        }
+        for role, table in tables.items():
+            self._csv(role, table)
+        summary = screening.summary()
+        if self.summary.empty:
+            self.summary = summary
+        else:
+            self.summary = self.summary.assign(sites=self.summary["sites"] + summary["sites"])
+        self.n_sites += len(sites)
+        self.n_findings += len(findings)
+
+    def _layer(self, gdf: gpd.GeoDataFrame, name: str) -> None:
+        # "Unknown" geometry type: later chunks may hold other types than the first.
+        pyogrio.write_dataframe(
+            gdf,
+            self.gpkg,
+            layer=name,
+            driver="GPKG",
+            append=name in self.layers,
+            geometry_type="Unknown",
+        )
+        self.layers.add(name)
+
+    def _csv(self, role: str, table: pd.DataFrame) -> None:
+        first = role not in self.handles
+        if first:
+            path = self.folder / OUTPUT_FILES[role]
+            self.handles[role] = open(path, "w", encoding=CSV_ENCODING, newline="")  # noqa: SIM115
+        table.to_csv(self.handles[role], index=False, header=first)
+        self.rows[role] += len(table)
+
+    def finish(self) -> dict[str, Path]:
+        """Complete and check the files; role → path inside the folder."""
+        if "findings" not in self.layers and self.empty_findings is not None:
+            write_layer(self.empty_findings, self.gpkg, layer="findings")
+            self.layers.add("findings")
+        self.close()
+        paths = {"geopackage": self.gpkg}
+        for name in _GPKG_LAYERS:
+            expected = self.n_sites if name == "sites" else self.n_findings
+            got = pyogrio.read_info(self.gpkg, layer=name)["features"]
+            if got != expected:
+                raise LayerError(
+                    f"{self.gpkg}: layer {name!r} holds {got} rows, "
+                    f"{expected} were written. Nothing was replaced."
+                )
+        for role in _CSV_ROLES:
+            path = self.folder / OUTPUT_FILES[role]
+            got = sum(
+                len(block)
+                for block in pd.read_csv(
+                    path,
+                    encoding=CSV_ENCODING,
+                    dtype=str,
+                    keep_default_na=False,
+                    usecols=[0],
+                    chunksize=200_000,
+                )
+            )
+            if got != self.rows[role]:
+                raise LayerError(
+                    f"{path}: holds {got} rows, {self.rows[role]} were written. "
+                    "Nothing was replaced."
+                )
+            paths[role] = path
+        paths["summary"] = write_layer(
+            self.summary, self.folder / OUTPUT_FILES["summary"], encoding=CSV_ENCODING
+        )
+        return {role: paths[role] for role in OUTPUT_FILES}
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()

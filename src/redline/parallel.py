@@ -1,0 +1,436 @@
+"""Partition-parallel screening and classification on dask-geopandas and dask.distributed.
+
+:func:`screen_dask` and :func:`classify_dask` take a ``dask_geopandas.GeoDataFrame`` and run the
+single-process :func:`redline.screen` / :func:`redline.classify` on every partition (one thread
+each: the parallelism is the partitions'), then gather the partitions in order. The planning
+(and the ruleset) is sent to the workers once: scattered to every worker of a distributed
+client, or one node of the graph under dask's local schedulers. A worker rebuilds the prepared
+(subdivided, indexed) layers on first use and keeps them for the later partitions it runs.
+
+Every site is screened on its own, so the partitions' results put end to end are the
+single-process result: same rows, columns, order and values. What one partition cannot see is
+checked on the gathered result (``site_id`` unique across partitions) or made independent of
+the partitioning (a partition whose sites all lie outside Jilin; see :func:`screen_part`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from redline.crs import JILIN_LONLAT_BOUNDS, lonlat_bounds, outside_extent
+from redline.errors import CRSError, LayerError
+from redline.planning import Planning, load_planning
+from redline.rules import RuleSet, load_rules
+from redline.screening import SITE_COLUMNS, Screening, screen
+from redline.zoning import classify
+
+if TYPE_CHECKING:
+    import dask_geopandas
+    import distributed
+
+__all__ = [
+    "Part",
+    "classify_dask",
+    "concat_screenings",
+    "is_dask_frame",
+    "raise_if_wholly_outside",
+    "screen_dask",
+    "screen_part",
+]
+
+log = logging.getLogger(__name__)
+
+#: ``site_id`` of the stand-in site :func:`screen_part` adds to a part lying wholly outside Jilin.
+_PROBE_ID = "\x00redline-probe"
+
+
+def is_dask_frame(data: object) -> bool:
+    """Whether ``data`` is a dask-geopandas GeoDataFrame (without importing dask otherwise)."""
+    module = type(data).__module__
+    if not module.startswith(("dask_geopandas", "dask")):
+        return False
+    import dask_geopandas
+
+    return isinstance(data, dask_geopandas.GeoDataFrame)
+
+
+def screen_dask(
+    sites: dask_geopandas.GeoDataFrame,
+    planning: Planning | None = None,
+    *,
+    rules: RuleSet | str | Path | None = None,
+    crs: Any = None,
+    client: distributed.Client | None = None,
+    progress: bool = False,
+) -> Screening:
+    """Screen the partitions of a dask-geopandas GeoDataFrame in parallel.
+
+    Parameters
+    ----------
+    sites
+        Sites as for :func:`redline.screen`, in any number of partitions.
+    planning, rules, crs
+        As for :func:`redline.screen`; loaded once here, then sent to the workers once.
+    client
+        A ``distributed.Client``; default the active one (``with client.as_current():`` or
+        the default client), else dask's local scheduler (threads).
+    progress
+        Show a progress bar over the partitions.
+
+    Returns
+    -------
+    Screening
+        Equal to ``redline.screen(sites.compute(), planning, rules=rules, crs=crs)``; the
+        partitions' warnings are re-issued here once each.
+
+    Raises
+    ------
+    LayerError
+        Missing or duplicate ``site_id`` values, within or across partitions.
+    CRSError
+        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+    """
+    planning = planning if planning is not None else load_planning()
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    client = _client(client)
+    refs = _broadcast(client, planning=planning, ruleset=ruleset)
+    parts: list[Part] = _run(
+        client, screen_part, sites, refs, {"crs": crs}, progress=progress, desc="screening"
+    )
+    raise_if_wholly_outside(parts)
+    return concat_screenings([part.screening(planning, ruleset) for part in parts])
+
+
+def classify_dask(
+    parcels: dask_geopandas.GeoDataFrame,
+    planning: Planning | None = None,
+    *,
+    tolerance_m2: float = 1.0,
+    client: distributed.Client | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Classify the partitions of a dask-geopandas GeoDataFrame in parallel.
+
+    Parameters
+    ----------
+    parcels
+        Parcels as for :func:`redline.classify`, in any number of partitions.
+    planning, tolerance_m2
+        As for :func:`redline.classify`; the planning is sent to the workers once.
+    client, progress
+        As for :func:`screen_dask`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Equal to ``redline.classify(parcels.compute(), planning, tolerance_m2=tolerance_m2)``.
+    """
+    planning = planning if planning is not None else load_planning()
+    client = _client(client)
+    refs = _broadcast(client, planning=planning)
+    frames: list[gpd.GeoDataFrame] = _run(
+        client,
+        _classify_part,
+        parcels,
+        refs,
+        {"tolerance_m2": tolerance_m2},
+        progress=progress,
+        desc="classifying",
+    )
+    return _concat_frames(frames)
+
+
+def concat_screenings(parts: Sequence[Screening]) -> Screening:
+    """Put screenings of disjoint sets of sites end to end, in the order given.
+
+    Parameters
+    ----------
+    parts
+        Screenings against the same planning object and equal rulesets.
+
+    Returns
+    -------
+    Screening
+        Sites, findings and layer overlaps of every part in order (findings renumbered).
+
+    Raises
+    ------
+    ValueError
+        No parts, or parts screened against different plannings or rulesets.
+    LayerError
+        The same ``site_id`` in two parts.
+    """
+    if not parts:
+        raise ValueError("concat_screenings needs at least one Screening; received none")
+    first = parts[0]
+    for i, part in enumerate(parts):
+        if part.planning is not first.planning or part.rules != first.rules:
+            raise ValueError(
+                f"screening {i} was made against another planning or ruleset than screening 0; "
+                "only screenings against the same Planning object and equal rules can be "
+                "combined: screen every part with the same planning and rules"
+            )
+    sites = _concat_frames([p.sites for p in parts])
+    ids = sites["site_id"].astype(str)
+    dup = ids[ids.duplicated(keep=False)]
+    if len(dup):
+        source = str(first.sites.attrs.get("redline", {}).get("path", "sites"))
+        raise LayerError(
+            f"{source}: site_id values are not unique: {sorted(set(dup))[:10]} "
+            f"({len(dup)} rows, in different partitions or chunks); findings are reported by "
+            "site_id, so each site needs its own"
+        )
+    findings = _concat_frames([p.findings for p in parts]).reset_index(drop=True)
+    layer_overlaps = pd.concat([p.layer_overlaps for p in parts])
+    return Screening(
+        sites=sites,
+        findings=findings,
+        layer_overlaps=layer_overlaps,
+        planning=first.planning,
+        rules=first.rules,
+    )
+
+
+# -- one partition -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """What :func:`screen_part` sends back for one partition or chunk.
+
+    Attributes
+    ----------
+    sites, findings, layer_overlaps
+        As in :class:`~redline.screening.Screening` (the caller holds planning and rules).
+    inside
+        The part holds a site in Jilin.
+    outside
+        The error :func:`redline.screen` raised for the part alone because every site with a
+        geometry lies outside Jilin, else ``None``.
+    """
+
+    sites: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    layer_overlaps: pd.DataFrame
+    inside: bool
+    outside: CRSError | None
+
+    def screening(self, planning: Planning, ruleset: RuleSet) -> Screening:
+        """The part as a :class:`~redline.screening.Screening`."""
+        return Screening(
+            sites=self.sites,
+            findings=self.findings,
+            layer_overlaps=self.layer_overlaps,
+            planning=planning,
+            rules=ruleset,
+        )
+
+
+def raise_if_wholly_outside(parts: Iterable[Part]) -> None:
+    """Raise what :func:`redline.screen` raises for the whole input when no part holds a site in
+    Jilin but some hold sites outside it (the error of the first such part)."""
+    parts = list(parts)
+    if not any(part.inside for part in parts):
+        for part in parts:
+            if part.outside is not None:
+                raise part.outside
+
+
+def screen_part(
+    sites: gpd.GeoDataFrame,
+    planning: Planning,
+    ruleset: RuleSet,
+    *,
+    crs: Any = None,
+    n_jobs: int | None = 1,
+) -> Part:
+    """Screen one partition or chunk with one thread, independently of the partitioning.
+
+    :func:`redline.screen` refuses sites that all lie outside Jilin (a wrong CRS, most likely);
+    for the whole input that is right, for one part of it not: a part of a national file can
+    hold no Jilin site at all. Such a part is screened with a stand-in point in Jilin added
+    (and removed from the result: every site is screened on its own), and the error it raised
+    alone is returned so the caller can raise it when no part at all lies in Jilin
+    (:func:`raise_if_wholly_outside`). ``n_jobs`` is the engine's threads (1 on a worker).
+    """
+    try:
+        result = screen(sites, planning, rules=ruleset, crs=crs, n_jobs=n_jobs)
+    except CRSError as err:
+        if not _wholly_outside(sites, crs):
+            raise
+        # without its traceback, which holds the part's data alive for as long as it is kept
+        error = err.with_traceback(None)
+        return _screen_with_probe(sites, planning, ruleset, crs=crs, n_jobs=n_jobs, error=error)
+    geoms = np.asarray(sites.geometry.values)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return Part(
+        sites=result.sites,
+        findings=result.findings,
+        layer_overlaps=_float(result.layer_overlaps),
+        inside=bool(present.any()),
+        outside=None,
+    )
+
+
+def _wholly_outside(sites: gpd.GeoDataFrame, crs: Any) -> bool:
+    """Whether the sites have a CRS and every present one lies outside Jilin (the case
+    :func:`redline.crs.to_working` refuses)."""
+    if sites.crs is None and crs is None:
+        return False
+    declared = sites if sites.crs is not None else sites.set_crs(crs)
+    lonlat = lonlat_bounds(declared)
+    present = ~np.isnan(lonlat).any(axis=1)
+    return bool(present.any() and outside_extent(lonlat)[present].all())
+
+
+def _screen_with_probe(
+    sites: gpd.GeoDataFrame,
+    planning: Planning,
+    ruleset: RuleSet,
+    *,
+    crs: Any,
+    n_jobs: int | None,
+    error: CRSError,
+) -> Part:
+    declared = sites if sites.crs is not None else sites.set_crs(crs)
+    lon = (JILIN_LONLAT_BOUNDS[0] + JILIN_LONLAT_BOUNDS[2]) / 2
+    lat = (JILIN_LONLAT_BOUNDS[1] + JILIN_LONLAT_BOUNDS[3]) / 2
+    to_sites = pyproj.Transformer.from_crs(4326, declared.crs, always_xy=True)
+    ids = (
+        sites["site_id"].to_numpy(dtype=object)
+        if "site_id" in sites.columns
+        else np.array([str(i) for i in sites.index], dtype=object)
+    )
+    columns = {"site_id": [*ids, _PROBE_ID]}
+    if "project_type" in sites.columns:
+        columns["project_type"] = [*sites["project_type"].to_numpy(dtype=object), None]
+    probe = gpd.GeoDataFrame(
+        columns,
+        geometry=[*declared.geometry.values, shapely.Point(to_sites.transform(lon, lat))],
+        crs=declared.crs,
+    )
+    probe.attrs = sites.attrs
+    result = screen(probe, planning, rules=ruleset, n_jobs=n_jobs)
+    out = sites.copy()
+    for column in SITE_COLUMNS:
+        out[column] = result.sites[column].to_numpy()[:-1]
+    findings = result.findings[result.findings["site_id"] != _PROBE_ID].reset_index(drop=True)
+    overlaps = _float(result.layer_overlaps.iloc[:-1].set_axis(sites.index))
+    return Part(sites=out, findings=findings, layer_overlaps=overlaps, inside=False, outside=error)
+
+
+def _float(layer_overlaps: pd.DataFrame) -> pd.DataFrame:
+    """Areas as float64 whatever the part holds (numpy's bincount of no pairs gives int64)."""
+    return layer_overlaps.astype("float64")
+
+
+def _classify_part(
+    parcels: gpd.GeoDataFrame, planning: Planning, *, tolerance_m2: float
+) -> gpd.GeoDataFrame:
+    return classify(parcels, planning, tolerance_m2=tolerance_m2, n_jobs=1)
+
+
+# -- scheduling ----------------------------------------------------------------------------------
+def _client(client: distributed.Client | None) -> distributed.Client | None:
+    """The client given, else the active distributed client, else ``None`` (local scheduler)."""
+    if client is not None:
+        return client
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        return None
+    try:
+        return Client.current(allow_global=True)
+    except ValueError:
+        return None
+
+
+def _broadcast(client: distributed.Client | None, **values: Any) -> list[Any]:
+    """Each value once for all partitions: scattered to every worker, or one graph node."""
+    import dask
+
+    if client is not None:
+        return [client.scatter(value, broadcast=True, hash=False) for value in values.values()]
+    token = uuid.uuid4().hex
+    return [dask.delayed(value, name=f"redline-{name}-{token}") for name, value in values.items()]
+
+
+def _run(
+    client: distributed.Client | None,
+    func: Callable[..., Any],
+    frame: dask_geopandas.GeoDataFrame,
+    refs: list[Any],
+    options: dict[str, Any],
+    *,
+    progress: bool,
+    desc: str,
+) -> list[Any]:
+    """``func(partition, *refs, **options)`` on every partition; results in partition order.
+
+    On distributed workers (other processes) the warnings a partition raises are sent back and
+    re-issued here once each; under the local threaded scheduler they reach the caller directly.
+    """
+    import dask
+    from tqdm.auto import tqdm
+
+    if not is_dask_frame(frame):
+        raise TypeError(f"expected a dask_geopandas.GeoDataFrame, not {type(frame).__name__}")
+    token = uuid.uuid4().hex
+    call = dask.delayed(_call_capturing if client is not None else func, pure=False)
+    head = (func,) if client is not None else ()
+    tasks = [
+        call(*head, part, *refs, **options, dask_key_name=f"redline-{desc}-{token}-{i}")
+        for i, part in enumerate(frame.to_delayed())
+    ]
+    bar = tqdm(total=len(tasks), desc=desc, unit="partition", disable=not progress)
+    with bar:
+        if client is None:
+            from dask.callbacks import Callback
+
+            def done(key: Any, *_: Any) -> None:
+                if isinstance(key, str) and key.startswith(f"redline-{desc}-{token}-"):
+                    bar.update()
+
+            with Callback(posttask=done):
+                return list(dask.compute(*tasks))
+        from distributed import as_completed
+
+        futures = client.compute(tasks)
+        for _ in as_completed(futures, loop=client.loop):
+            bar.update()
+        results = client.gather(futures)
+    seen: set[tuple[type[Warning], str]] = set()
+    for caught in (warned for _, warned in results):
+        for category, message in caught:
+            if (category, message) not in seen:
+                seen.add((category, message))
+                warnings.warn(message, category, stacklevel=3)
+    return [value for value, _ in results]
+
+
+def _call_capturing(
+    func: Callable[..., Any], *args: Any, **kwargs: Any
+) -> tuple[Any, list[tuple[type[Warning], str]]]:
+    """Run ``func`` on a worker, returning its result and the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = func(*args, **kwargs)
+    return value, [(w.category, str(w.message)) for w in caught]
+
+
+def _concat_frames(frames: Iterable[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Frames end to end, keeping their indexes, geometry column and CRS."""
+    frames = list(frames)
+    non_empty = [f for f in frames if len(f)] or frames[:1]
+    out = pd.concat(non_empty) if len(non_empty) > 1 else non_empty[0].copy()
+    return gpd.GeoDataFrame(out, geometry=frames[0].geometry.name, crs=frames[0].crs)

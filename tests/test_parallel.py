@@ -1,0 +1,207 @@
+"""The dask path against the single-process path (the oracle), on the bundled sample."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import cloudpickle
+import dask
+import dask_geopandas
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.affinity import translate
+
+import redline
+from redline import datasets
+from redline.errors import CRSError, LayerError, RedlineWarning
+from redline.parallel import classify_dask, concat_screenings, is_dask_frame, screen_dask
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def planning():
+    return redline.load_planning()
+
+
+@pytest.fixture(scope="module")
+def sites():
+    return gpd.read_file(datasets.get_path("sites"))
+
+
+@pytest.fixture(scope="module")
+def oracle(sites, planning):
+    return redline.screen(sites, planning)
+
+
+def to_dask(gdf: gpd.GeoDataFrame, npartitions: int) -> dask_geopandas.GeoDataFrame:
+    # dask would turn text columns into pyarrow strings; keep pandas' dtypes for exact equality
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dask_geopandas.from_geopandas(gdf, npartitions=npartitions)
+
+
+def assert_same_screening(got: redline.Screening, want: redline.Screening) -> None:
+    pd.testing.assert_frame_equal(got.sites, want.sites, check_exact=True)
+    pd.testing.assert_frame_equal(got.layer_overlaps, want.layer_overlaps, check_exact=True)
+    # Land-cover shares depend on the raster window read for the batch (~1e-12 relative).
+    pd.testing.assert_frame_equal(
+        got.findings.drop(columns="geometry"),
+        want.findings.drop(columns="geometry"),
+        check_exact=False,
+        rtol=1e-9,
+        atol=0,
+    )
+    assert got.findings.crs == want.findings.crs
+    assert got.findings.geometry.geom_equals_exact(want.findings.geometry, 1e-6).all()
+
+
+def test_screen_on_two_worker_processes_equals_single_process(client, sites, planning, oracle):
+    got = screen_dask(to_dask(sites, 4), planning, client=client)
+    assert_same_screening(got, oracle)
+    assert got.planning is planning and got.rules == oracle.rules
+
+
+def test_screen_dispatches_to_the_active_client(client, sites, planning, oracle):
+    with client.as_current():
+        got = screen_dask(to_dask(sites, 3), planning)
+    assert_same_screening(got, oracle)
+
+
+def test_screen_on_local_threads_equals_single_process(sites, planning, oracle):
+    assert_same_screening(screen_dask(to_dask(sites, 4), planning), oracle)
+
+
+def test_classify_on_two_worker_processes_equals_single_process(client, planning):
+    parcels = gpd.read_file(datasets.get_path("parcels"))
+    want = redline.classify(parcels, planning)
+    got = classify_dask(to_dask(parcels, 4), planning, client=client)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_frame_equal(
+        classify_dask(to_dask(parcels, 3), planning), want, check_exact=True
+    )
+
+
+def test_duplicate_site_id_across_partitions(client, sites, planning):
+    twice = pd.concat([sites.iloc[:5], sites.iloc[3:8]], ignore_index=True)
+    with pytest.raises(LayerError, match=r"not unique: \['JL-0004', 'JL-0005'\].*partitions"):
+        screen_dask(to_dask(twice, 2), planning, client=client)
+
+
+def test_duplicate_site_id_within_a_partition_is_raised_from_the_worker(client, sites, planning):
+    twice = pd.concat([sites.iloc[:2], sites.iloc[:2]], ignore_index=True)
+    with pytest.raises(LayerError, match=r"not unique: \['JL-0001', 'JL-0002'\]"):
+        screen_dask(to_dask(twice, 1), planning, client=client)
+
+
+def test_partition_wholly_outside_jilin_is_screened_like_the_whole(client, sites, planning):
+    # 20 sites moved 30° west: outside Jilin. Alone, a part holding only those is refused (a
+    # wrong CRS, most likely); as part of a larger input they are simply not assessed.
+    away = sites.iloc[:20].copy()
+    away["site_id"] = [f"FAR-{i}" for i in range(20)]
+    away["geometry"] = away.geometry.apply(lambda g: translate(g, xoff=-30))
+    both = pd.concat([sites.iloc[:40], away], ignore_index=True)
+    want = redline.screen(both, planning)
+    assert (want.sites["verdict"].iloc[40:] == "not_assessed").all()
+    got = screen_dask(to_dask(both, 3), planning, client=client)
+    assert got.sites.index.equals(both.index)
+    assert_same_screening(got, want)
+    with pytest.raises(CRSError, match="fall outside Jilin"):
+        redline.screen(away, planning)
+    with pytest.raises(CRSError, match="fall outside Jilin"):
+        screen_dask(to_dask(away, 2), planning, client=client)
+
+
+def test_worker_warnings_reach_the_caller_once(client, sites, planning):
+    odd = sites.iloc[:30].copy()
+    odd["project_type"] = "spaceport"
+    with pytest.warns(RedlineWarning, match="unknown project_type values") as caught:
+        got = screen_dask(to_dask(odd, 2), planning, client=client)
+    assert len([w for w in caught if "spaceport" in str(w.message)]) == 1
+    assert (got.sites["project_type_used"] == redline.schema.GENERAL_CONSTRUCTION).all()
+
+
+def test_planning_pickles_without_prepared_layers_and_rebuilds_them(planning, sites):
+    planning.prepared("redlines")
+    for dumps, loads in ((pickle.dumps, pickle.loads), (cloudpickle.dumps, pickle.loads)):
+        copy = loads(dumps(planning))
+        assert copy._prepared == {}
+        assert copy.kinds == planning.kinds
+        pd.testing.assert_frame_equal(copy["redlines"], planning["redlines"])
+        prepared = copy.prepared("redlines")
+        assert copy.prepared("redlines") is prepared  # rebuilt once, then kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        copy = pickle.loads(pickle.dumps(planning))
+    assert_same_screening(
+        redline.screen(sites.iloc[:25], copy), redline.screen(sites.iloc[:25], planning)
+    )
+
+
+def test_concat_screenings_is_the_whole_screening(sites, planning, oracle):
+    parts = [redline.screen(sites.iloc[i : i + 100], planning) for i in range(0, len(sites), 100)]
+    assert_same_screening(concat_screenings(parts), oracle)
+    assert_same_screening(concat_screenings([oracle]), oracle)
+
+
+def test_concat_screenings_refuses_what_cannot_be_combined(sites, planning):
+    a = redline.screen(sites.iloc[:3], planning)
+    with pytest.raises(ValueError, match="at least one Screening"):
+        concat_screenings([])
+    other = pickle.loads(pickle.dumps(planning))
+    with pytest.raises(ValueError, match="another planning or ruleset"):
+        concat_screenings([a, redline.screen(sites.iloc[3:6], other)])
+    with pytest.raises(LayerError, match=r"not unique: \['JL-0001', 'JL-0002', 'JL-0003'\]"):
+        concat_screenings([a, a])
+
+
+def test_is_dask_frame(sites):
+    assert is_dask_frame(to_dask(sites, 2))
+    assert not is_dask_frame(sites)
+    assert not is_dask_frame(to_dask(sites, 2).geometry)
+
+
+def test_wrong_input_type(planning, sites):
+    with pytest.raises(TypeError, match=r"dask_geopandas\.GeoDataFrame, not GeoDataFrame"):
+        screen_dask(sites, planning)
+    with pytest.raises(TypeError, match=r"dask_geopandas\.GeoDataFrame, not GeoDataFrame"):
+        classify_dask(sites, planning)
+
+
+def test_empty_partitions_are_harmless(client, sites, planning, oracle):
+    frame = to_dask(sites, 4)
+    some_empty = frame[frame["site_id"] < "JL-0060"]  # later partitions become empty
+    got = screen_dask(some_empty, planning, client=client)
+    want = redline.screen(sites[sites["site_id"] < "JL-0060"], planning)
+    assert_same_screening(got, want)
+    assert np.array_equal(got.sites.index, np.arange(59))
+    assert shapely.equals_exact(got.sites.geometry.values, sites.geometry.values[:59]).all()
+
+
+def test_chunked_file_on_the_cluster_equals_the_whole(client, planning, oracle, tmp_path):
+    from redline.batch import screen_file
+
+    out = screen_file(
+        datasets.get_path("sites"),
+        tmp_path,
+        planning=planning,
+        chunk_size=120,
+        client=client,
+        gather_up_to=1000,
+    )
+    assert (out.n_chunks, out.n_sites) == (2, 235)
+    assert_same_screening(out.screening, oracle)
