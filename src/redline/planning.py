@@ -25,6 +25,7 @@ import shapely
 from pyproj import CRS
 
 from redline import schema
+from redline.corridors import CORRIDOR_LAYERS, build_corridors
 from redline.crs import WORKING_CRS, is_metric, to_working
 from redline.errors import CRSError, GeometryError, LayerError
 from redline.geometry import REPAIR_COLUMNS, null_or_empty, repair
@@ -138,6 +139,8 @@ class Planning:
                                      classes=landcover_classes if kind == "landcover" else None)
             self.rasters[kind] = raster
         self._prepared: dict[str, PreparedLayer] = {}
+        self._corridors: dict[tuple[tuple[str, float], ...],
+                              tuple[gpd.GeoDataFrame, PreparedLayer] | None] = {}
 
     # -- access --------------------------------------------------------------------------
     @property
@@ -167,6 +170,35 @@ class Planning:
             self._prepared[kind] = prepare_layer(self[kind])
         return self._prepared[kind]
 
+    def corridors(
+        self, half_widths_m: Mapping[str, float]
+    ) -> tuple[gpd.GeoDataFrame, PreparedLayer] | None:
+        """Corridor polygons from the ``rivers`` and ``roads_rails`` lines, clipped to the
+        extent, with their overlay-ready form; built once per set of half-widths.
+
+        ``None`` when there are no line layers or no corridor reaches into the extent (a
+        county's planning with no corridor in the county).
+        """
+        key = tuple(sorted(half_widths_m.items()))
+        if key not in self._corridors:
+            self._corridors[key] = self._build_corridors(half_widths_m)
+        return self._corridors[key]
+
+    def _build_corridors(
+        self, half_widths_m: Mapping[str, float]
+    ) -> tuple[gpd.GeoDataFrame, PreparedLayer] | None:
+        lines = {k: self._layers[k] for k in CORRIDOR_LAYERS if k in self._layers}
+        if not lines:
+            return None
+        if self.extent is not None:
+            whole = build_corridors(lines, half_widths_m=half_widths_m)
+            reach = shapely.area(shapely.intersection(np.asarray(whole.geometry.values),
+                                                      self.extent))
+            if not (reach > 0).any():
+                return None
+        features = build_corridors(lines, half_widths_m=half_widths_m, clip=self.extent)
+        return features, prepare_layer(features)
+
     @cached_property
     def extent(self) -> shapely.Geometry | None:
         """The area the layers cover, in the working CRS: the province (or all) boundary
@@ -183,6 +215,7 @@ class Planning:
         # A raster's read-only class table (a mappingproxy) cannot be pickled: send a dict.
         state = self.__dict__.copy()
         state["_prepared"] = {}
+        state["_corridors"] = {}
         state["rasters"] = {kind: dataclasses.replace(raster, classes=dict(raster.classes))
                             for kind, raster in self.rasters.items()}
         return state

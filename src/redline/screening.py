@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from redline import schema
-from redline.corridors import CORRIDOR_LAYERS, build_corridors, severance
+from redline.corridors import CORRIDOR_LAYERS, severance
 from redline.errors import LayerError, RedlineWarning
 from redline.geometry import prepare_subjects
 from redline.overlay import (
@@ -30,7 +29,6 @@ from redline.overlay import (
     nearest_within,
     overlaps,
     overlay_geometries,
-    prepare_layer,
 )
 from redline.planning import Planning, load_planning
 from redline.raster import landcover_shares, slope_stats
@@ -339,10 +337,10 @@ def _vector_findings(
     overlap pairs (for the layer totals)."""
     rules = tuple(rules)
     if layer == CORRIDORS:
-        features = _corridor_features(run)
-        if features is None:  # no corridor reaches the extent, where every assessed site is
+        corridors = run.planning.corridors(run.ruleset.corridor_half_widths_m)
+        if corridors is None:  # no corridor reaches the extent, where every assessed site is
             return [], pd.DataFrame()
-        prepared = prepare_layer(features)
+        features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
     pairs = overlaps(run.geoms, prepared, n_jobs=run.n_jobs)
@@ -374,19 +372,6 @@ def _vector_findings(
             found.append(_rows(rule, hits, run, features=features, prepared=prepared,
                                measure=[f"widest passage left {p:,.0f} m" for p in passage]))
     return found, pairs
-
-
-def _corridor_features(run: _Run) -> gpd.GeoDataFrame | None:
-    """The corridors, clipped to the planning extent; ``None`` when none reaches into it (a
-    county's planning with no corridor in the county), which ``build_corridors`` refuses."""
-    lines = {k: run.planning[k] for k in CORRIDOR_LAYERS if k in run.planning}
-    widths = run.ruleset.corridor_half_widths_m
-    extent = run.planning.extent
-    if extent is not None:
-        whole = np.asarray(build_corridors(lines, half_widths_m=widths).geometry.values)
-        if not (shapely.area(shapely.intersection(whole, extent)) > 0).any():
-            return None
-    return build_corridors(lines, half_widths_m=widths, clip=extent)
 
 
 def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
