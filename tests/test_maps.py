@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from redline.maps import (
     map_iframe,
     notebook_html,
     planning_map,
+    render_html,
     save_map,
     screening_map,
 )
@@ -379,11 +381,22 @@ def test_notebook_html_shows_the_summary_and_the_map(world_screening: Screening)
 
 def test_notebook_html_of_a_planning(world: Planning) -> None:
     text = notebook_html(world, table_html="<p>head</p>")
-    assert text.startswith("<p>head</p><iframe")
+    assert text.startswith("<p>head</p><div><iframe")
 
 
 def test_map_iframe_online_keeps_cdn_links(world: Planning) -> None:
     assert "cdn.jsdelivr.net" in map_iframe(planning_map(world), offline=False)
+
+
+def test_layers_added_after_building_render_before_the_layer_control(world: Planning) -> None:
+    """A planner adds a layer to a redline map; the control must come after it on the page
+    (before it, Leaflet stops with "Cannot read properties of undefined")."""
+    m = planning_map(world)
+    extra = folium.FeatureGroup(name="my parcels").add_to(m)
+    page = render_html(m, offline=False)
+    control = next(c for c in m._children.values() if isinstance(c, folium.LayerControl))
+    assert page.index(f"var {extra.get_name()} = ") < page.index(control.get_name())
+    assert '"my parcels"' in page
 
 
 # -- in Chromium ---------------------------------------------------------------------------------

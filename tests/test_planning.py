@@ -685,3 +685,16 @@ def test_unknown_manifest_keys_are_refused(tmp_path):
                         '[layers.zoning.feilds]\nzone = "功能区"\n', encoding="utf-8")
     with pytest.raises(LayerError, match=r"unknown keys \['feilds'\]"):
         load_planning(manifest)
+
+
+def test_a_manifest_that_is_not_utf8_is_refused(tmp_path):
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_bytes('[planning]\nname = "某县"\n'.encode("gbk"))
+    with pytest.raises(LayerError, match="not UTF-8 text; re-save it as UTF-8"):
+        load_planning(manifest)
+
+
+def test_summary_counts_features_as_integers():
+    summary = load_planning().summary().set_index("kind")
+    assert summary.loc["zoning", "features"] == 34 and str(summary["features"].dtype) == "Int64"
+    assert pd.isna(summary.loc["dem", "features"])

@@ -246,7 +246,7 @@ class Planning:
                 rows.append({"kind": kind, "名称": "土地覆盖" if kind == "landcover" else "高程",
                              "name": "Land cover" if kind == "landcover" else "Elevation",
                              "features": None, "repairs": 0, "source": str(raster.path)})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows).astype({"features": "Int64"})
 
     def _bounds(self) -> tuple[float, ...] | None:
         if not self._layers:
@@ -457,6 +457,9 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         manifest = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LayerError(f"manifest {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise LayerError(f"manifest {path} is not UTF-8 text; re-save it as UTF-8 (TOML files "
+                         "are always UTF-8, also when the data files are GBK)") from None
     except tomllib.TOMLDecodeError as err:
         raise LayerError(f"manifest {path} is not valid TOML: {err}") from None
     root = path.parent

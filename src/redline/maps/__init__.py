@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redline.maps.offline import inline_assets, save_map
+from redline.maps.offline import inline_assets, render_html, save_map
 from redline.maps.render import (
     BASEMAPS,
     GCJ02_HOSTS,
@@ -26,6 +26,7 @@ __all__ = [
     "map_iframe",
     "notebook_html",
     "planning_map",
+    "render_html",
     "save_map",
     "screening_map",
 ]

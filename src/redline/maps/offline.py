@@ -26,7 +26,13 @@ import folium
 
 from redline.errors import RedlineError
 
-__all__ = ["VENDORED_ASSETS", "VENDOR_DIR", "inline_assets", "save_map"]
+__all__ = [
+    "VENDORED_ASSETS",
+    "VENDOR_DIR",
+    "inline_assets",
+    "render_html",
+    "save_map",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +194,26 @@ def inline_assets(html: str) -> str:
     return result
 
 
+def render_html(m: folium.Map, *, offline: bool = True) -> str:
+    """The map's page as one HTML string, assets inlined when ``offline``.
+
+    The layer control is rendered last, so that layers a user adds to a redline map after it
+    was built are listed too (rendered before them, Leaflet's control fails on the page).
+
+    Examples
+    --------
+    >>> page = render_html(folium.Map(tiles=None))
+    >>> page.startswith("<!DOCTYPE html>") and "cdn.jsdelivr.net" not in page
+    True
+    """
+    controls = [key for key, child in m._children.items()
+                if isinstance(child, folium.LayerControl)]
+    for key in controls:
+        m._children.move_to_end(key)
+    page = m.get_root().render()
+    return inline_assets(page) if offline else page
+
+
 #: Permissions of a written map: what ``open()`` would give under the process umask.
 _umask = os.umask(0)
 os.umask(_umask)
@@ -222,9 +248,7 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
     if not isinstance(m, folium.Map):
         raise TypeError(f"save_map expects a folium.Map, got {type(m).__name__}.")
     destination = Path(path)
-    html = m.get_root().render()
-    if offline:
-        html = inline_assets(html)
+    html = render_html(m, offline=offline)
     fd, temporary = tempfile.mkstemp(
         prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
     )

@@ -42,7 +42,7 @@ from folium.template import Template
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, build_corridors
 from redline.errors import CRSError, LayerError, RedlineWarning
-from redline.maps.offline import inline_assets
+from redline.maps.offline import render_html
 from redline.maps.style import LAYER_LABELS, LEGEND_CLASS, LEGEND_CSS, PALETTES, legend_html
 
 if TYPE_CHECKING:
@@ -472,17 +472,17 @@ def planning_map(
 def map_iframe(m: folium.Map, *, height: str = "520px", offline: bool = True) -> str:
     """HTML of an ``<iframe>`` showing the map (for Jupyter), assets inlined by default.
 
+    The frame is wrapped in a ``<div>`` so that ``IPython.display.HTML`` shows it as it is.
+
     Examples
     --------
-    >>> map_iframe(folium.Map(tiles=None)).startswith("<iframe")
+    >>> map_iframe(folium.Map(tiles=None)).startswith("<div><iframe")
     True
     """
-    page = m.get_root().render()
-    if offline:
-        page = inline_assets(page)
+    page = render_html(m, offline=offline)
     return (
-        f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{height};'
-        'border:1px solid #ddd" allowfullscreen></iframe>'
+        f'<div><iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;'
+        f'height:{height};border:1px solid #ddd" allowfullscreen></iframe></div>'
     )
 
 
