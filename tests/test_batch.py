@@ -108,7 +108,7 @@ def test_duplicate_site_id_across_chunks(tmp_path, planning):
         r"\[20\], across chunks\)",
     ):
         screen_file(path, tmp_path / "out", planning=planning, chunk_size=8)
-    assert not any((tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists()  # the run made the folder, the failure removed it
 
 
 def test_a_failure_leaves_the_previous_outputs_intact(tmp_path, planning, monkeypatch):

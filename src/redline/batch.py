@@ -129,8 +129,10 @@ def screen_file(
     planning = planning if planning is not None else load_planning()
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     out_dir = Path(out_dir)
+    created = not out_dir.exists()  # a folder made for a run that fails is removed again
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".redline-batch-", dir=out_dir))
+    finished = False
     try:
         writer = _Writer(tmp)
         try:
@@ -167,8 +169,11 @@ def screen_file(
         written = {role: out_dir / path.name for role, path in paths.items()}
         for role, path in paths.items():
             os.replace(path, written[role])
+        finished = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created and not finished:
+            shutil.rmtree(out_dir, ignore_errors=True)
     log.info("screened %d sites in %d chunks into %s", writer.n_sites, n_chunks, out_dir)
     return BatchScreening(
         paths=written,

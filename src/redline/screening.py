@@ -364,7 +364,10 @@ def _vector_findings(
             hits = near[selected[near["feature"].to_numpy()] & within]
             found.append(_rows(rule, hits, run, features=features))
         elif rule.test == "severance":
-            candidates = pairs[selected[pairs["feature"].to_numpy()]].reset_index(drop=True)
+            # only sites whose project type the rule can give a finding (severance is costly)
+            applies = _applies((rule,), run.types)[pairs["subject"].to_numpy()]
+            candidates = pairs[selected[pairs["feature"].to_numpy()] & applies]
+            candidates = candidates.reset_index(drop=True)
             cut = severance(gpd.GeoSeries(run.geoms, crs=run.planning.crs), features,
                             candidates, min_passage_m=rule.min_passage_m)
             hits = candidates[cut["severs"].to_numpy(dtype=bool)]
