@@ -542,6 +542,18 @@ def test_unknown_project_type_is_screened_as_general(world: Planning) -> None:
     assert site(result, "b")["verdict"] == "conditional"
 
 
+def test_project_type_survives_a_shapefile_round_trip(world: Planning, tmp_path) -> None:
+    """A Shapefile cuts ``project_type`` to ``project_ty``; the types must still be read
+    (a linear project crossing a red line is conditional, not general construction)."""
+    sites = sites_frame({"a": (inside("redline"), "linear_infrastructure")})
+    sites.to_file(tmp_path / "sites.shp", engine="pyogrio")
+    back = gpd.read_file(tmp_path / "sites.shp")
+    assert "project_ty" in back.columns and "project_type" not in back.columns
+    result = screen(back, world)
+    assert site(result, "a")["project_type_used"] == "linear_infrastructure"
+    assert site(result, "a")["verdict"] == "conditional"
+
+
 # -- site ids, index, columns, inputs ------------------------------------------------------------
 
 

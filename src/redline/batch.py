@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -23,7 +21,7 @@ import pyogrio
 from tqdm.auto import tqdm
 
 from redline.errors import LayerError
-from redline.io import iter_layer_chunks, write_layer
+from redline.io import iter_layer_chunks, staged, write_layer
 from redline.parallel import Part, _broadcast, _run, concat_screenings, screen_part
 from redline.planning import Planning, load_planning
 from redline.report import CSV_ENCODING, OUTPUT_FILES
@@ -129,11 +127,7 @@ def screen_file(
     planning = planning if planning is not None else load_planning()
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     out_dir = Path(out_dir)
-    created = not out_dir.exists()  # a folder made for a run that fails is removed again
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".redline-batch-", dir=out_dir))
-    finished = False
-    try:
+    with staged(out_dir) as tmp:
         writer = _Writer(tmp)
         try:
             seen: set[str] = set()
@@ -166,14 +160,7 @@ def screen_file(
             paths = writer.finish()
         finally:
             writer.close()
-        written = {role: out_dir / path.name for role, path in paths.items()}
-        for role, path in paths.items():
-            os.replace(path, written[role])
-        finished = True
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if created and not finished:
-            shutil.rmtree(out_dir, ignore_errors=True)
+    written = {role: out_dir / path.name for role, path in paths.items()}
     log.info("screened %d sites in %d chunks into %s", writer.n_sites, n_chunks, out_dir)
     return BatchScreening(
         paths=written,

@@ -8,6 +8,7 @@ conic fitted to Jilin on the CGCS2000 ellipsoid, so areas are exact and distance
 
 from __future__ import annotations
 
+import functools
 import math
 
 import geopandas as gpd
@@ -28,13 +29,18 @@ __all__ = [
     "lonlat_bounds",
     "outside_extent",
     "to_working",
+    "transformer",
 ]
 
 #: Albers equal-area conic for Jilin on CGCS2000 (GRS80). Standard parallels 41.5°N and 45.5°N
 #: span the province; the central meridian 126.5°E is its centre.
 WORKING_CRS = ProjectedCRS(
-    AlbersEqualAreaConversion(latitude_first_parallel=41.5, latitude_second_parallel=45.5,
-                              latitude_false_origin=43.5, longitude_false_origin=126.5),
+    AlbersEqualAreaConversion(
+        latitude_first_parallel=41.5,
+        latitude_second_parallel=45.5,
+        latitude_false_origin=43.5,
+        longitude_false_origin=126.5,
+    ),
     geodetic_crs=CRS.from_epsg(4490),
     name="CGCS2000 / Jilin Albers equal-area (redline working CRS)",
 )
@@ -45,6 +51,9 @@ JILIN_LONLAT_BOUNDS = (121.0, 40.5, 132.0, 47.0)
 _GK3_PREFIX, _GK3_CM = 4513, 4534  # CGCS2000 3° GK zone 25 / CM 75°E; +1 per zone
 _GK6_PREFIX, _GK6_CM = 4491, 4502  # CGCS2000 6° GK zone 13 / CM 75°E; +1 per zone
 _EDGE_POINTS = 5  # points per bounding-box edge transformed by lonlat_bounds
+#: Box side above which lonlat_bounds densifies: CRS units (metres) of a projected CRS, degrees
+#: of a geographic one.
+_DENSIFY_ABOVE, _DENSIFY_ABOVE_DEG = 10_000.0, 0.1
 
 
 def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
@@ -67,9 +76,11 @@ def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
 def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     """Per-feature bounds ``(n, 4)`` in longitude/latitude.
 
-    Each bounding box is densified (:data:`_EDGE_POINTS` points per edge) before transforming so
-    that curved edges are followed. Rows are ``inf`` where reprojection fails and ``NaN`` for
-    null or empty geometries.
+    Bounding boxes wider or taller than :data:`_DENSIFY_ABOVE` metres (or 0.1° in a geographic
+    CRS) are densified (:data:`_EDGE_POINTS` points per edge) before transforming so that curved edges
+    are followed; smaller ones (sites, parcels: their edges bend by micrometres) transform their
+    four corners only. Rows are ``inf`` where reprojection fails and ``NaN`` for null or empty
+    geometries.
     """
     bounds = shapely.bounds(np.asarray(gdf.geometry.values))
     if gdf.crs is None:
@@ -77,9 +88,21 @@ def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     crs = CRS.from_user_input(gdf.crs)
     if crs.is_geographic and crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
         return bounds
-    transformer = Transformer.from_crs(crs, 4326, always_xy=True)
+    transformer = _to_lonlat(crs)
+    with np.errstate(invalid="ignore"):  # inf - inf in bounds of non-finite geometries
+        span = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+        dense = ~(span <= (_DENSIFY_ABOVE if crs.is_projected else _DENSIFY_ABOVE_DEG))
+    out = np.empty_like(bounds)
+    for rows, points in ((dense, _EDGE_POINTS), (~dense, 2)):
+        out[rows] = _box_lonlat(bounds[rows], transformer, points=points)
+    out[np.isnan(bounds).any(axis=1)] = np.nan
+    return out
+
+
+def _box_lonlat(bounds: np.ndarray, transformer: Transformer, *, points: int) -> np.ndarray:
+    """Lon/lat bounds of boxes from ``points`` points per edge (2: the corners)."""
     xmin, ymin, xmax, ymax = (bounds[:, [i]] for i in range(4))
-    t = np.linspace(0.0, 1.0, _EDGE_POINTS)
+    t = np.linspace(0.0, 1.0, points)
     with np.errstate(invalid="ignore"):  # inf - inf in bounds of non-finite geometries
         along_x, along_y = xmin + (xmax - xmin) * t, ymin + (ymax - ymin) * t
         xs = np.hstack([along_x, along_x, xmin + 0 * t, xmax + 0 * t])
@@ -87,20 +110,43 @@ def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
         lon, lat = (np.asarray(v) for v in transformer.transform(xs, ys, errcheck=False))
         out = np.column_stack([lon.min(axis=1), lat.min(axis=1), lon.max(axis=1), lat.max(axis=1)])
     out[~(np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1))] = np.inf
-    out[np.isnan(bounds).any(axis=1)] = np.nan
     return out
 
 
-def outside_extent(lonlat: np.ndarray, extent: tuple[float, float, float, float] =
-                   JILIN_LONLAT_BOUNDS) -> np.ndarray:
+@functools.lru_cache(maxsize=64)
+def transformer(source: CRS, target: CRS | int) -> Transformer:
+    """Transformer from ``source`` to ``target`` (x/y order), built once per pair.
+
+    Building one takes milliseconds to tens of milliseconds; pyproj transformers are
+    thread-safe, so one serves every call.
+
+    Examples
+    --------
+    >>> transformer(CRS.from_epsg(4490), 4326) is transformer(CRS.from_epsg(4490), 4326)
+    True
+    """
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def _to_lonlat(crs: CRS) -> Transformer:
+    return transformer(crs, 4326)
+
+
+def outside_extent(
+    lonlat: np.ndarray, extent: tuple[float, float, float, float] = JILIN_LONLAT_BOUNDS
+) -> np.ndarray:
     """Boolean mask of features whose lon/lat bounds are not wholly inside ``extent``.
 
     Features with NaN bounds (null or empty geometries) are not flagged here.
     """
     xmin, ymin, xmax, ymax = extent
     nan = np.isnan(lonlat).any(axis=1)
-    inside = ((lonlat[:, 0] >= xmin) & (lonlat[:, 1] >= ymin)
-              & (lonlat[:, 2] <= xmax) & (lonlat[:, 3] <= ymax))
+    inside = (
+        (lonlat[:, 0] >= xmin)
+        & (lonlat[:, 1] >= ymin)
+        & (lonlat[:, 2] <= xmax)
+        & (lonlat[:, 3] <= ymax)
+    )
     return ~inside & ~nan
 
 
@@ -120,36 +166,48 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     looks_like_degrees = all(abs(v) <= 180 for v in bounds)
     if crs.is_geographic:
         if hi[0] - 2 <= xmin <= xmax <= hi[1] + 2 and lo[0] - 2 <= ymin <= ymax <= lo[1] + 2:
-            return (f"latitude and longitude look swapped (x holds {xmin:.0f}–{xmax:.0f}, "
-                    f"y holds {ymin:.0f}–{ymax:.0f}): swap the axes or write the file as "
-                    "longitude, latitude")
+            return (
+                f"latitude and longitude look swapped (x holds {xmin:.0f}–{xmax:.0f}, "
+                f"y holds {ymin:.0f}–{ymax:.0f}): swap the axes or write the file as "
+                "longitude, latitude"
+            )
         if not looks_like_degrees:
-            return ("the CRS is geographic (degrees) but the coordinates are metres: "
-                    + _metre_hint(xmin, xmax))
+            return "the CRS is geographic (degrees) but the coordinates are metres: " + _metre_hint(
+                xmin, xmax
+            )
         return "the coordinates are degrees but outside Jilin: check the data's location"
     if looks_like_degrees:
-        return ("the CRS is projected (metres) but the coordinates look like degrees: "
-                "declare the file as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS 84)")
+        return (
+            "the CRS is projected (metres) but the coordinates look like degrees: "
+            "declare the file as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS 84)"
+        )
     operation = crs.coordinate_operation  # (to_dict() would warn about losing information)
     params = operation.params if operation is not None else []
     false_easting = next((float(p.value) for p in params if p.name == "False easting"), 0.0)
     if xmin >= 1e7 and false_easting < 1e6:
-        return ("the eastings carry a Gauss-Krüger zone prefix but the CRS has none: "
-                + _metre_hint(xmin, xmax))
+        return "the eastings carry a Gauss-Krüger zone prefix but the CRS has none: " + _metre_hint(
+            xmin, xmax
+        )
     if xmax < 1e6 and false_easting >= 1e6:
-        return ("the CRS expects a Gauss-Krüger zone prefix in the eastings but they have none: "
-                + _metre_hint(xmin, xmax))
-    return ("the projected coordinates do not fall in Jilin: check the Gauss-Krüger zone "
-            "(a neighbouring 3° zone shifts data by about 250 km) and the datum")
+        return (
+            "the CRS expects a Gauss-Krüger zone prefix in the eastings but they have none: "
+            + _metre_hint(xmin, xmax)
+        )
+    return (
+        "the projected coordinates do not fall in Jilin: check the Gauss-Krüger zone "
+        "(a neighbouring 3° zone shifts data by about 250 km) and the datum"
+    )
 
 
 def _metre_hint(xmin: float, xmax: float) -> str:
     zone = int(xmin // 1_000_000)
     if zone == int(xmax // 1_000_000) and (code := gauss_kruger_epsg(zone=zone, prefix=True)):
         return f"they fit EPSG:{code} (CGCS2000 Gauss-Krüger zone {zone}, with prefix)"
-    return ("declare the projected CRS the coordinates were made in; for Jilin without a zone "
-            "prefix that is usually EPSG:4550, 4551, 4552 or 4553 (CGCS2000 3° Gauss-Krüger "
-            "CM 123°E, 126°E, 129°E, 132°E)")
+    return (
+        "declare the projected CRS the coordinates were made in; for Jilin without a zone "
+        "prefix that is usually EPSG:4550, 4551, 4552 or 4553 (CGCS2000 3° Gauss-Krüger "
+        "CM 123°E, 126°E, 129°E, 132°E)"
+    )
 
 
 def to_working(
@@ -159,6 +217,7 @@ def to_working(
     crs: object | None = None,
     working_crs: CRS = WORKING_CRS,
     require_inside: bool = True,
+    lonlat: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Reproject ``gdf`` into the working CRS after checking its coordinates can be Jilin's.
 
@@ -175,6 +234,9 @@ def to_working(
     require_inside
         Raise if any feature lies outside Jilin's extent (planning layers). When ``False``
         only data with *no* feature inside raises (sites: the rest become ``not_assessed``).
+    lonlat
+        :func:`lonlat_bounds` of ``gdf`` (with ``crs`` set) when the caller has computed them
+        already; computed here otherwise.
 
     Raises
     ------
@@ -190,7 +252,7 @@ def to_working(
             )
         gdf = gdf.set_crs(crs)
     src = CRS.from_user_input(gdf.crs)
-    lonlat = lonlat_bounds(gdf)
+    lonlat = lonlat_bounds(gdf) if lonlat is None else lonlat
     present = ~np.isnan(lonlat).any(axis=1)
     if not present.any():
         return gdf.to_crs(working_crs)
@@ -198,8 +260,12 @@ def to_working(
     if (require_inside and outside.any()) or outside[present].all():
         bad = np.flatnonzero(outside)
         own = shapely.bounds(np.asarray(gdf.geometry.values)[bad])
-        total = (float(np.nanmin(own[:, 0])), float(np.nanmin(own[:, 1])),
-                 float(np.nanmax(own[:, 2])), float(np.nanmax(own[:, 3])))
+        total = (
+            float(np.nanmin(own[:, 0])),
+            float(np.nanmin(own[:, 1])),
+            float(np.nanmax(own[:, 2])),
+            float(np.nanmax(own[:, 3])),
+        )
         ids = ", ".join(str(i) for i in gdf.index[bad[:10]])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         raise CRSError(

@@ -38,7 +38,7 @@ from pyogrio.errors import GeometryError as OGRGeometryError
 from redline.errors import CRSError, LayerError
 from redline.geometry import drop_z
 
-__all__ = ["WRITE_DRIVERS", "iter_layer_chunks", "read_layer", "write_layer"]
+__all__ = ["WRITE_DRIVERS", "iter_layer_chunks", "read_layer", "staged", "write_layer"]
 
 logger = logging.getLogger(__name__)
 
@@ -389,6 +389,40 @@ def _whole_read_dtypes(
         if len(row):
             found[str(name)] = row[name].dtype
     return found
+
+
+@contextlib.contextmanager
+def staged(directory: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary folder whose files move into ``directory`` together when the block ends.
+
+    Outputs that belong together (a screening's GeoPackage and CSVs) are written into the
+    staging folder and moved into place only when all of them were written: a failure leaves
+    the previous outputs in ``directory`` untouched, and removes ``directory`` if the block
+    created it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "run"
+    >>> with staged(out) as folder:
+    ...     _ = (folder / "a.csv").write_text("x")
+    >>> sorted(p.name for p in out.iterdir())
+    ['a.csv']
+    """
+    directory = Path(directory)
+    created = not directory.exists()
+    directory.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".redline-", dir=directory))
+    try:
+        yield folder
+        for path in sorted(folder.iterdir()):
+            os.replace(path, directory / path.name)
+    except BaseException:
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- reading helpers ------------------------------------------------------------------------

@@ -46,11 +46,11 @@ from exactextract import exact_extract
 from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
 from exactextract.writer import Writer
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from redline.crs import JILIN_LONLAT_BOUNDS, diagnose_crs, is_metric
+from redline.crs import JILIN_LONLAT_BOUNDS, diagnose_crs, is_metric, transformer
 from redline.errors import CRSError, GeometryError, LayerError
 from redline.schema import LANDCOVER_CLASSES, RASTER_KINDS
 
@@ -258,7 +258,7 @@ def _check_classes(path: Path, kind: str, classes: Mapping[Any, str] | None) -> 
 def _check_extent(
     path: Path, kind: str, bounds: tuple[float, float, float, float], crs: CRS
 ) -> None:
-    to_lonlat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    to_lonlat = transformer(crs, 4326)
     with np.errstate(invalid="ignore"):
         lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*bounds, densify_pts=21, errcheck=False)
     xmin, ymin, xmax, ymax = JILIN_LONLAT_BOUNDS
@@ -512,9 +512,9 @@ def _prepare_sites(
         chosen = chosen.copy()
         chosen[other] = shapely.buffer(chosen[other], line_buffer_m)
     if not site_crs.equals(layer.crs):
-        transformer = Transformer.from_crs(site_crs, layer.crs, always_xy=True)
+        to_raster = transformer(site_crs, layer.crs)
         chosen = shapely.transform(
-            chosen, lambda x, y: transformer.transform(x, y), interleaved=False
+            chosen, lambda x, y: to_raster.transform(x, y), interleaved=False
         )
         if not np.isfinite(shapely.get_coordinates(chosen)).all():
             raise CRSError(

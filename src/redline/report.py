@@ -12,8 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from redline import schema
-from redline.io import write_layer
+from redline.io import staged, write_layer
 
 if TYPE_CHECKING:
     from redline.screening import Screening
@@ -92,23 +91,17 @@ def write_screening(screening: Screening, directory: str | Path) -> dict[str, Pa
         Role → path, for the roles of :data:`OUTPUT_FILES`.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    gpkg = directory / OUTPUT_FILES["geopackage"]
     sites = gpd.GeoDataFrame(screening.sites).reset_index(drop=True)
-    write_layer(sites, gpkg, layer="sites")
-    write_layer(screening.findings, gpkg, layer="findings")
-    written = {"geopackage": gpkg}
     tables = {
         "sites": pd.DataFrame(sites.drop(columns=sites.geometry.name)),
         "findings": pd.DataFrame(screening.findings.drop(columns="geometry")),
         "three_lines": screening.three_lines(),
         "summary": screening.summary(),
     }
-    for role, table in tables.items():
-        written[role] = write_layer(table, directory / OUTPUT_FILES[role], encoding=CSV_ENCODING)
-    return written
-
-
-def verdict_labels() -> dict[str, str]:
-    """Verdict → bilingual label, for legends and tables."""
-    return {v: f"{schema.VERDICT_LABELS[v]} {v}" for v in schema.VERDICTS}
+    with staged(directory) as folder:  # all files move into place together, or none
+        gpkg = folder / OUTPUT_FILES["geopackage"]
+        write_layer(sites, gpkg, layer="sites")
+        write_layer(screening.findings, gpkg, layer="findings")
+        for role, table in tables.items():
+            write_layer(table, folder / OUTPUT_FILES[role], encoding=CSV_ENCODING)
+    return {role: directory / name for role, name in OUTPUT_FILES.items()}

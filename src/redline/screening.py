@@ -46,6 +46,8 @@ SITE_COLUMNS = (
     "site_id", "project_type_used", "verdict", "verdict_zh", "n_findings", "decisive_rule",
     "decisive_clause", "not_assessed_reason",
 )
+#: Where a site's project type is read from: the column, or its Shapefile-truncated name.
+PROJECT_TYPE_COLUMNS = ("project_type", "project_ty")
 #: Columns of :attr:`Screening.findings` (plus ``geometry``).
 FINDING_COLUMNS = (
     "site_id", "rule_id", "rule_title", "layer", "feature_id", "feature_name", "severity",
@@ -264,10 +266,12 @@ def _site_ids(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
 def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
     """Canonical project type per site. Blank is general construction; an unknown type is
     screened as general construction too (the strictest reading, never a more lenient one),
-    with one warning listing the unknown values."""
-    if "project_type" not in sites.columns:
+    with one warning listing the unknown values. A Shapefile cuts the column name to
+    ``project_ty`` (10 bytes): that spelling is read too, or every type would be lost."""
+    column = next((c for c in PROJECT_TYPE_COLUMNS if c in sites.columns), None)
+    if column is None:
         return np.full(len(sites), schema.GENERAL_CONSTRUCTION, dtype=object)
-    codes, uniques = pd.factorize(sites["project_type"], use_na_sentinel=True)
+    codes, uniques = pd.factorize(sites[column], use_na_sentinel=True)
     canonical, unknown = [], []
     for value in uniques:
         try:
@@ -432,6 +436,8 @@ def _rows(
     subject = hits["subject"].to_numpy(dtype=np.int64)
     severity = rule.severities_for(run.types[subject])
     keep = pd.notna(severity)
+    if not keep.any():  # most rules find nothing in a small batch: skip building a frame
+        return pd.DataFrame()
     hits, subject = hits[keep], subject[keep]
     rows = pd.DataFrame({
         "subject": subject,
