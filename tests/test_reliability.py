@@ -998,13 +998,13 @@ def test_project_type_field_cut_by_a_shapefile(
     run: Callable[..., Screening], tmp_path: Path
 ) -> None:
     """A Shapefile cannot hold ``project_type`` (12 bytes): GDAL writes ``project_ty``, which
-    screening does not read, so every site is general construction — the strictest reading."""
+    screening reads too, so the road crossing a red line keeps its type (conditional)."""
     sites = sites_of({"road": IN_REDLINE}, project_type=["道路"])
     with pytest.warns(RuntimeWarning, match=r"'project_type' to 'project_ty'"):
         pyogrio.write_dataframe(sites.reset_index(drop=True), tmp_path / "sites.shp")
     result = run(read_layer(tmp_path / "sites.shp"))
     assert result.sites[["project_type_used", "verdict"]].values.tolist() == [
-        ["general", "prohibited"]
+        ["linear_infrastructure", "conditional"]
     ]
 
 

@@ -65,6 +65,8 @@ _FINDING_DTYPES = {
     "overlap_m2": np.float64, "overlap_m": np.float64, "overlap_share": np.float64,
     "distance_m": np.float64,
 }
+#: Findings of one rule as column arrays, before they become one frame.
+_Columns = dict[str, np.ndarray]
 #: Columns of :attr:`Screening.layer_overlaps`: the site's overlap (m²) with each controlled
 #: polygon layer as drawn — layer kind, and the selector on it (``None``: every feature).
 LAYER_OVERLAPS = {
@@ -206,7 +208,7 @@ def screen(
 
     by_layer = ruleset.by_layer()
     overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
-    findings: list[pd.DataFrame] = []
+    findings: list[_Columns | None] = []
     layer_overlaps = pd.DataFrame(np.nan, index=sites.index, columns=list(LAYER_OVERLAPS))
     from tqdm.auto import tqdm
 
@@ -336,7 +338,7 @@ class _Run:
 
 def _vector_findings(
     layer: str, rules: Iterable[Rule], run: _Run
-) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+) -> tuple[list[_Columns | None], pd.DataFrame]:
     """Findings of the overlap, proximity and severance rules on one vector layer, and the
     overlap pairs (for the layer totals)."""
     rules = tuple(rules)
@@ -395,7 +397,7 @@ def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
 
 def _raster_findings(
     layer: str, rules: Iterable[Rule], run: _Run
-) -> tuple[list[pd.DataFrame], np.ndarray]:
+) -> tuple[list[_Columns | None], np.ndarray]:
     """Findings of the land-cover / slope rules, and the share of each site with raster data."""
     raster = run.planning.rasters[layer]
     measure = landcover_shares if layer == "landcover" else slope_stats
@@ -430,65 +432,82 @@ def _rows(
     features: gpd.GeoDataFrame | None = None,
     prepared: PreparedLayer | None = None,
     measure: Iterable[str] | None = None,
-) -> pd.DataFrame:
+) -> _Columns | None:
     """Findings of one rule from its candidate rows (``subject``, and ``feature`` for vector
-    layers), keeping those the site's project type makes a finding, with its severity."""
+    layers), keeping those the site's project type makes a finding, with its severity.
+
+    Returned as column arrays (``None`` when there is none): one frame is built for all rules
+    at the end, since a frame per rule costs more than the geometry of a small batch.
+    """
     subject = hits["subject"].to_numpy(dtype=np.int64)
     severity = rule.severities_for(run.types[subject])
     keep = pd.notna(severity)
-    if not keep.any():  # most rules find nothing in a small batch: skip building a frame
-        return pd.DataFrame()
+    if not keep.any():
+        return None
     hits, subject = hits[keep], subject[keep]
-    rows = pd.DataFrame({
+    n = len(subject)
+
+    def constant(value: object) -> np.ndarray:
+        return np.full(n, value, dtype=object)
+
+    def number(column: str) -> np.ndarray:
+        if column not in hits:
+            return np.full(n, np.nan)
+        return hits[column].to_numpy(dtype=np.float64)
+
+    rows: _Columns = {
         "subject": subject,
-        "rule_id": rule.id,
-        "rule_title": f"{rule.title_zh} / {rule.title_en}",
-        "layer": rule.layer,
-        "severity": severity[keep],
-        "measure": None if measure is None else np.asarray(list(measure), dtype=object)[keep],
-        "clause": str(rule.clause),
-        "conditions": rule.conditions_zh,
-        "conditions_en": rule.conditions_en,
-    })
-    for column in ("overlap_m2", "overlap_m", "overlap_share", "distance_m"):
-        rows[column] = hits[column].to_numpy() if column in hits else np.nan
+        "rule_id": constant(rule.id),
+        "rule_title": constant(f"{rule.title_zh} / {rule.title_en}"),
+        "layer": constant(rule.layer),
+        "severity": severity[keep].astype(object),
+        "measure": constant(None) if measure is None
+        else np.asarray(list(measure), dtype=object)[keep],
+        "clause": constant(str(rule.clause)),
+        "conditions": constant(rule.conditions_zh),
+        "conditions_en": constant(rule.conditions_en),
+        "overlap_m2": number("overlap_m2"),
+        "overlap_m": number("overlap_m"),
+        "overlap_share": number("overlap_share"),
+        "distance_m": np.zeros(n) if prepared is not None else number("distance_m"),
+        "feature_id": constant(None),
+        "feature_name": constant(None),
+    }
     if features is not None:
         feature = hits["feature"].to_numpy(dtype=np.int64)
-        rows["feature_id"] = features["feature_id"].to_numpy()[feature]
-        rows["feature_name"] = features["name"].to_numpy()[feature]
-    if prepared is not None:  # overlap findings carry the overlap itself
-        rows["distance_m"] = 0.0
-        rows["geometry"] = overlay_geometries(run.geoms, prepared, hits)
-    else:
-        rows["geometry"] = run.geoms[subject]
+        rows["feature_id"] = features["feature_id"].to_numpy(dtype=object)[feature]
+        rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
+    # overlap findings carry the overlap itself; the others the site
+    rows["geometry"] = (overlay_geometries(run.geoms, prepared, hits) if prepared is not None
+                        else run.geoms[subject])
     return rows
 
 
 # -- outputs -----------------------------------------------------------------------------------
-def _findings_table(parts: list[pd.DataFrame], *, site_ids: np.ndarray,
+def _findings_table(parts: list[_Columns | None], *, site_ids: np.ndarray,
                     order: tuple[str, ...], crs: Any) -> gpd.GeoDataFrame:
     """All findings, strictest first within each site, in a fixed order (sites as given, then
     severity, rule order in the ruleset, feature id) so that batch and per-site runs agree."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
+    found = [p for p in parts if p is not None]
+    if not found:
         empty = pd.DataFrame({c: pd.Series(dtype=_FINDING_DTYPES.get(c, str))
                               for c in ["subject", *FINDING_COLUMNS]})
         return gpd.GeoDataFrame(empty, geometry=[], crs=crs)
-    table = pd.concat(parts, ignore_index=True)
-    table["site_id"] = site_ids[table["subject"].to_numpy(dtype=np.int64)]
-    table["severity_zh"] = table["severity"].map(schema.SEVERITY_LABELS)
-    keys = pd.DataFrame({
-        "subject": table["subject"],
-        "rank": table["severity"].map(schema.severity_rank),
-        "rule": table["rule_id"].map({rule_id: i for i, rule_id in enumerate(order)}),
-        "feature": table["feature_id"].fillna("") if "feature_id" in table else "",
-    })
-    table = table.loc[keys.sort_values(["subject", "rank", "rule", "feature"],
-                                       kind="stable").index]
-    geometry = table["geometry"].to_numpy()
-    table = table.reindex(columns=["subject", *FINDING_COLUMNS])
-    table = table.astype({c: _FINDING_DTYPES.get(c, table[c].dtype) for c in table.columns})
-    return gpd.GeoDataFrame(table, geometry=geometry, crs=crs).reset_index(drop=True)
+    columns = {name: np.concatenate([p[name] for p in found]) for name in found[0]}
+    rank = np.array([schema.severity_rank(v) for v in columns["severity"]])
+    position = {rule_id: i for i, rule_id in enumerate(order)}
+    rule = np.array([position[v] for v in columns["rule_id"]])
+    feature = pd.factorize(pd.Series(columns["feature_id"]).fillna("").astype(str),
+                           sort=True)[0]
+    at = np.lexsort((feature, rule, rank, columns["subject"]))
+    columns = {name: values[at] for name, values in columns.items()}
+    columns["site_id"] = site_ids[columns["subject"]]
+    columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v] for v in columns["severity"]],
+                                      dtype=object)
+    geometry = columns.pop("geometry")
+    table = pd.DataFrame({name: pd.Series(columns[name], dtype=_FINDING_DTYPES.get(name))
+                          for name in ["subject", *FINDING_COLUMNS]})
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
 
 
 def _with_verdicts(sites: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, *, reasons: np.ndarray,
