@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
@@ -546,7 +547,8 @@ def test_project_type_survives_a_shapefile_round_trip(world: Planning, tmp_path)
     """A Shapefile cuts ``project_type`` to ``project_ty``; the types must still be read
     (a linear project crossing a red line is conditional, not general construction)."""
     sites = sites_frame({"a": (inside("redline"), "linear_infrastructure")})
-    sites.to_file(tmp_path / "sites.shp", engine="pyogrio")
+    with pytest.warns(RuntimeWarning, match="'project_type' to 'project_ty'"):
+        pyogrio.write_dataframe(sites, tmp_path / "sites.shp")
     back = gpd.read_file(tmp_path / "sites.shp")
     assert "project_ty" in back.columns and "project_type" not in back.columns
     result = screen(back, world)
