@@ -61,6 +61,19 @@ def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
 
     Zones 25–45 are 3° zones (central meridian 3 × zone), 13–23 are 6° zones.
 
+    Parameters
+    ----------
+    zone
+        The zone number (Jilin lies in 3° zones 41–44 and 6° zones 21–22).
+    prefix
+        Whether eastings carry the zone number as a prefix (``42500000`` rather than
+        ``500000``).
+
+    Returns
+    -------
+    int or None
+        The EPSG code; ``None`` for a zone number CGCS2000 has no Gauss-Krüger CRS for.
+
     Examples
     --------
     >>> gauss_kruger_epsg(zone=42, prefix=True), gauss_kruger_epsg(zone=42, prefix=False)
@@ -77,10 +90,32 @@ def lonlat_bounds(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     """Per-feature bounds ``(n, 4)`` in longitude/latitude.
 
     Bounding boxes wider or taller than :data:`_DENSIFY_ABOVE` metres (or 0.1° in a geographic
-    CRS) are densified (:data:`_EDGE_POINTS` points per edge) before transforming so that curved edges
-    are followed; smaller ones (sites, parcels: their edges bend by micrometres) transform their
-    four corners only. Rows are ``inf`` where reprojection fails and ``NaN`` for null or empty
-    geometries.
+    CRS) are densified (:data:`_EDGE_POINTS` points per edge) before transforming so that
+    curved edges are followed; smaller ones (sites, parcels: their edges bend by micrometres)
+    transform their four corners only. Rows are ``inf`` where reprojection fails and ``NaN``
+    for null or empty geometries.
+
+    Parameters
+    ----------
+    gdf
+        Features in their own (declared) CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(minlon, minlat, maxlon, maxlat)`` per feature.
+
+    Raises
+    ------
+    CRSError
+        ``gdf`` has no CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> lonlat_bounds(gpd.GeoSeries([shapely.Point(0, 0), None], crs=WORKING_CRS))
+    array([[126.5,  43.5, 126.5,  43.5],
+           [  nan,   nan,   nan,   nan]])
     """
     bounds = shapely.bounds(np.asarray(gdf.geometry.values))
     if gdf.crs is None:
@@ -120,6 +155,18 @@ def transformer(source: CRS, target: CRS | int) -> Transformer:
     Building one takes milliseconds to tens of milliseconds; pyproj transformers are
     thread-safe, so one serves every call.
 
+    Parameters
+    ----------
+    source
+        The CRS coordinates are in.
+    target
+        The CRS to transform into (a CRS or an EPSG code).
+
+    Returns
+    -------
+    pyproj.Transformer
+        Always x/y (longitude, latitude) order.
+
     Examples
     --------
     >>> transformer(CRS.from_epsg(4490), 4326) is transformer(CRS.from_epsg(4490), 4326)
@@ -138,6 +185,25 @@ def outside_extent(
     """Boolean mask of features whose lon/lat bounds are not wholly inside ``extent``.
 
     Features with NaN bounds (null or empty geometries) are not flagged here.
+
+    Parameters
+    ----------
+    lonlat
+        Per-feature bounds from :func:`lonlat_bounds`.
+    extent
+        ``(minlon, minlat, maxlon, maxlat)``; Jilin with a margin by default.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``True`` for features reaching outside ``extent`` (or whose reprojection failed).
+
+    Examples
+    --------
+    >>> outside_extent(np.array([[125.0, 43.0, 125.1, 43.1],    # Changchun
+    ...                          [135.0, 43.0, 135.1, 43.1],    # east of Jilin
+    ...                          [np.nan, np.nan, np.nan, np.nan]]))
+    array([False,  True, False])
     """
     xmin, ymin, xmax, ymax = extent
     nan = np.isnan(lonlat).any(axis=1)
@@ -153,8 +219,18 @@ def outside_extent(
 def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     """Guess why data bounded by ``bounds`` (in its own ``crs``) does not land in Jilin.
 
-    Returns a sentence naming the likely cause and, where it can be inferred, the EPSG code that
-    would fit.
+    Parameters
+    ----------
+    bounds
+        ``(xmin, ymin, xmax, ymax)`` of the data, in ``crs``.
+    crs
+        The CRS the data declares.
+
+    Returns
+    -------
+    str
+        A sentence naming the likely cause and, where it can be inferred, the EPSG code that
+        would fit.
 
     Examples
     --------
@@ -238,10 +314,27 @@ def to_working(
         :func:`lonlat_bounds` of ``gdf`` (with ``crs`` set) when the caller has computed them
         already; computed here otherwise.
 
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``gdf`` in ``working_crs``, index and columns kept.
+
     Raises
     ------
     CRSError
         No CRS; coordinates that reproject to non-finite values; features outside Jilin.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> site = gpd.GeoDataFrame(geometry=[shapely.box(125.30, 43.80, 125.31, 43.81)], crs=4490)
+    >>> to_working(site, source="demo").total_bounds.round()
+    array([-96509.,  34035., -95689.,  35159.])
+    >>> swapped = site.set_geometry([shapely.box(43.80, 125.30, 43.81, 125.31)])
+    >>> to_working(swapped, source="demo")
+    Traceback (most recent call last):
+    ...
+    redline.errors.CRSError: demo: 1 of 1 features fall outside Jilin ... look swapped ...
     """
     if gdf.crs is None:
         if crs is None:
@@ -294,5 +387,20 @@ def _crs_name(crs: CRS) -> str:
 
 
 def is_metric(crs: CRS) -> bool:
-    """Whether ``crs`` is projected with metre units."""
+    """Whether ``crs`` is projected with metre units.
+
+    Parameters
+    ----------
+    crs
+        Any pyproj CRS.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_metric(WORKING_CRS), is_metric(CRS.from_epsg(4551)), is_metric(CRS.from_epsg(4490))
+    (True, True, False)
+    """
     return bool(crs.is_projected) and math.isclose(crs.axis_info[0].unit_conversion_factor, 1.0)

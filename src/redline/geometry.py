@@ -75,6 +75,16 @@ _SINGLE_TYPES: Final = (0, 1, 2, 3)  # Point, LineString, LinearRing, Polygon
 def null_or_empty(geoms: object) -> np.ndarray:
     """Boolean mask of missing (``None``) or empty geometries.
 
+    Parameters
+    ----------
+    geoms
+        Geometries: an array, a list or a GeoSeries.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``True`` where the geometry is ``None`` or empty.
+
     Examples
     --------
     >>> null_or_empty([shapely.box(0, 0, 1, 1), None, shapely.Polygon()])
@@ -86,6 +96,18 @@ def null_or_empty(geoms: object) -> np.ndarray:
 
 def drop_z(geoms: np.ndarray, *, source: object) -> np.ndarray:
     """Two-dimensional copies of ``geoms``, logging how many features had Z or M coordinates.
+
+    Parameters
+    ----------
+    geoms
+        Array of shapely geometries (``None`` allowed); not modified.
+    source
+        File or layer named in the log message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The geometries with only x and y.
 
     Examples
     --------
@@ -100,6 +122,16 @@ def drop_z(geoms: np.ndarray, *, source: object) -> np.ndarray:
 
 def relative_change(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """``|after - before| / before``; ``inf`` where ``before`` is 0 and ``after`` is not.
+
+    Parameters
+    ----------
+    before, after
+        Measures (areas) before and after a change, same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The relative change, 0 where both are 0.
 
     Examples
     --------
@@ -290,6 +322,19 @@ def prepare_subjects(
     different site. Such subjects are not assessed (never clear) until the geometry is fixed at
     source. This includes MultiPolygons with overlapping parts, whose raw area counts the
     overlap twice.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline.crs import WORKING_CRS
+    >>> sites = gpd.GeoDataFrame(
+    ...     {"site_id": ["a", "b", "c"]}, index=[10, 11, 12], crs=4490,
+    ...     geometry=[shapely.box(125.30, 43.80, 125.31, 43.81), None, shapely.Point(130, 60)])
+    >>> out = prepare_subjects(sites, source="demo", working_crs=WORKING_CRS)
+    >>> out[NOT_ASSESSED_COLUMN].tolist()
+    [None, 'null geometry', 'coordinates outside Jilin']
+    >>> out.index.tolist(), round(out.area[10])  # the caller's index; m² in the working CRS
+    ([10, 11, 12], 894072)
     """
     # checked in the subjects' own CRS: a longitude of 486.5° projects onto Jilin
     declared = subjects if subjects.crs is not None or crs is None else subjects.set_crs(crs)

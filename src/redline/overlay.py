@@ -67,6 +67,8 @@ DISTANCE_COLUMNS: Final = ("subject", "feature", "distance_m")
 SELF_OVERLAP_COLUMNS: Final = ("feature_a", "feature_b", "overlap_m2")
 
 _MAX_SPLIT_DEPTH: Final = 40
+#: Smallest chunk :func:`_chunks` cuts to feed several threads.
+_MIN_THREAD_CHUNK: Final = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +98,20 @@ class PreparedLayer:
         The ``feature_id`` of each row (row labels when the column is absent), for messages.
     max_vertices
         The subdivision limit used.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> disc = shapely.Point(0, 0).buffer(1000, quad_segs=256)
+    >>> square = shapely.box(5000, 0, 6000, 1000)
+    >>> layer = prepare_layer(gpd.GeoDataFrame({"feature_id": ["disc", "square"]},
+    ...                                        geometry=[disc, square], crs=3857), max_vertices=64)
+    >>> layer
+    PreparedLayer(2 polygon features, ... parts of ≤ 64 vertices)
+    >>> len(layer), layer.dimension, layer.feature_ids.tolist()
+    (2, 2, ['disc', 'square'])
+    >>> int((layer.parent == 1).sum())  # parts of the square: it needs no subdividing
+    1
     """
 
     geometries: np.ndarray
@@ -280,7 +296,7 @@ def overlaps(
     1        1        0         0.0        0.0           0.00     True
     """
     geoms = _as_geometry_array(subjects)
-    chunks = list(_chunks(geoms, chunk_size))
+    chunks = list(_chunks(geoms, chunk_size, n_jobs=n_jobs))
 
     def run(positions: np.ndarray) -> pd.DataFrame:
         return _overlap_chunk(geoms[positions], positions, layer, contact=contact_m2)
@@ -316,6 +332,10 @@ def _overlap_chunk(
     rest = np.flatnonzero(~inside)
     hit = shapely.intersects(parts[rest], cand[rest])
     rest = rest[hit]
+    n_features = max(len(layer.geometries), 1)
+    lead, covered = _inside_across_cuts(rest, s, p, cand, layer, n_features=n_features)
+    measure[lead] = own[lead]  # the feature's other part pairs of that subject add 0
+    rest = rest[~np.isin(rest, covered, assume_unique=True)]
     points = rest[pair_dim[rest] == 0]
     measure[points] = 1.0
     exact = rest[pair_dim[rest] > 0]
@@ -323,10 +343,10 @@ def _overlap_chunk(
         piece = shapely.intersection(cand[exact], parts[exact])
         measure[exact] = _measure(piece, pair_dim[exact])
     keep = inside.copy()
+    keep[covered] = True
     keep[rest] = True
     p, s, measure, pair_dim, s_dim, own = (a[keep] for a in (p, s, measure, pair_dim, s_dim, own))
     # Part pairs add up to (subject, feature) pairs: the parts of a feature are disjoint.
-    n_features = max(len(layer.geometries), 1)
     key = s.astype(np.int64) * n_features + layer.parent[p]
     order = np.lexsort((p, key))
     key, measure = key[order], measure[order]
@@ -349,6 +369,44 @@ def _overlap_chunk(
             "contact": touches,
         }
     )
+
+
+def _inside_across_cuts(
+    rest: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    cand: np.ndarray,
+    layer: PreparedLayer,
+    *,
+    n_features: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Part pairs (positions among the candidates, drawn from ``rest``) of subjects that lie
+    properly inside a feature while crossing the cut between two of its parts: no intersection
+    is needed, the overlap is the subject itself.
+
+    Returns
+    -------
+    lead : numpy.ndarray
+        One pair per such (subject, feature): it carries the subject's own measure.
+    covered : numpy.ndarray
+        Every part pair of those (subject, feature) pairs (the others add 0).
+    """
+    none = np.empty(0, dtype=np.intp)
+    if layer.dimension != 2 or len(rest) < 2:
+        return none, none
+    key = s[rest].astype(np.int64) * n_features + layer.parent[p[rest]]
+    unique, first, counts = np.unique(key, return_index=True, return_counts=True)
+    multi = counts > 1
+    if not multi.any():
+        return none, none
+    features = unique[multi] % n_features
+    wanted, where = np.unique(features, return_inverse=True)
+    # This thread's own prepared copies of the whole features (see PreparedLayer.parts).
+    whole = shapely.transform(layer.geometries[wanted], _same)
+    shapely.prepare(whole)
+    lead = rest[first[multi]]
+    inside = shapely.contains_properly(whole[where], cand[lead])
+    return lead[inside], rest[np.isin(key, unique[multi][inside])]
 
 
 def _measure(geoms: np.ndarray, dim: np.ndarray) -> np.ndarray:
@@ -423,7 +481,11 @@ def nearest_within(
         return _distance_chunk(geoms[positions], positions, layer, max_distance=max_distance)
 
     frames = _run_chunks(
-        run, list(_chunks(geoms, chunk_size)), n_jobs=n_jobs, progress=False, desc="distances"
+        run,
+        list(_chunks(geoms, chunk_size, n_jobs=n_jobs)),
+        n_jobs=n_jobs,
+        progress=False,
+        desc="distances",
     )
     if not frames:
         return _empty(DISTANCE_COLUMNS)
@@ -485,8 +547,30 @@ def overlay_geometries(
     geoms = _as_geometry_array(subjects)
     s = pairs["subject"].to_numpy(dtype=np.int64)
     f = pairs["feature"].to_numpy(dtype=np.int64)
+    subj = geoms[s]
+    out = np.empty(len(s), dtype=object)
+    # The feature's parts near each subject (predicates run on this call's own prepared copies
+    # of the parts in use, as in the engine's threads).
+    pair, part = layer.tree.query(subj)
+    mine = layer.parent[part] == f[pair]
+    pair, part = pair[mine], part[mine]
+    used, where = np.unique(part, return_inverse=True)
+    copies = shapely.transform(layer.parts[used], _same)
+    shapely.prepare(copies)
+    local = copies[where]
+    intersecting = shapely.intersects(local, subj[pair])
+    pair, part, local = pair[intersecting], part[intersecting], local[intersecting]
+    # A subject inside a part is its own overlap; one met by a single part meets the feature
+    # only there (the other parts do not reach it); otherwise the whole feature is used.
+    inside = shapely.contains_properly(local, subj[pair])
+    out[pair[inside]] = subj[pair[inside]]
+    count = np.bincount(pair, minlength=len(s))
+    single = (count[pair] == 1) & ~inside
+    out[pair[single]] = shapely.intersection(subj[pair[single]], local[single])
+    todo = np.flatnonzero(pd.isna(out))
     # GEOS clips the feature to the subject's envelope first, so huge features stay cheap.
-    return np.asarray(shapely.intersection(geoms[s], layer.geometries[f]), dtype=object)
+    out[todo] = shapely.intersection(subj[todo], layer.geometries[f[todo]])
+    return out
 
 
 def self_overlaps(layer: PreparedLayer, *, min_area_m2: float = 1.0) -> pd.DataFrame:
@@ -559,13 +643,18 @@ def _same(coords: np.ndarray) -> np.ndarray:
     return coords
 
 
-def _chunks(geoms: np.ndarray, chunk_size: int) -> Iterator[np.ndarray]:
-    """Positions of the present geometries, Hilbert-sorted, cut into chunks."""
+def _chunks(geoms: np.ndarray, chunk_size: int, *, n_jobs: int | None) -> Iterator[np.ndarray]:
+    """Positions of the present geometries, Hilbert-sorted, cut into chunks of at most
+    ``chunk_size``; with several threads, into at least two chunks per thread (of at least
+    :data:`_MIN_THREAD_CHUNK`) so that the threads stay busy until the end."""
     if chunk_size < 1:
         raise LayerError(f"chunk_size must be at least 1; received {chunk_size}")
     present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if len(present) == 0:
         return
+    jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
+    if jobs > 1:
+        chunk_size = min(chunk_size, max(_MIN_THREAD_CHUNK, -(-len(present) // (2 * jobs))))
     if len(present) > chunk_size:
         series = gpd.GeoSeries(geoms[present])
         order = np.argsort(series.hilbert_distance().to_numpy(), kind="stable")
