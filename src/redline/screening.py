@@ -61,9 +61,14 @@ _FULL_COVERAGE = 0.999
 #: Column types of the findings that do not depend on what was found (a batch with no feature
 #: ids or measures among its findings gets the same types as one with them).
 _FINDING_DTYPES = {
-    "subject": np.int64, "feature_id": object, "feature_name": object, "measure": object,
-    "overlap_m2": np.float64, "overlap_m": np.float64, "overlap_share": np.float64,
-    "distance_m": np.float64,
+    "subject": np.int64, "overlap_m2": np.float64, "overlap_m": np.float64,
+    "overlap_share": np.float64, "distance_m": np.float64,
+    # Text is kept as Python objects: a rule's texts are then one shared string for all its
+    # findings, where an Arrow string column would copy them into every row (about 0.8 kB a
+    # finding: 2 GB for a million sites).
+    **{name: object for name in ("site_id", "rule_id", "rule_title", "layer", "feature_id",
+                                 "feature_name", "severity", "severity_zh", "measure",
+                                 "clause", "conditions", "conditions_en")},
 }
 #: Findings of one rule as column arrays, before they become one frame.
 _Columns = dict[str, np.ndarray]
@@ -95,6 +100,25 @@ class Screening:
         the basis of the 三线 table. Indexed like ``sites``.
     planning, rules
         What the sites were screened against.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+    >>> result
+    Screening of 8 sites against 25 rules: prohibited 3, advisory 4, clear 1; 15 findings
+    >>> result.sites[["site_id", "verdict", "decisive_rule"]].tail(4)
+       site_id     verdict   decisive_rule
+    4  JL-0005       clear            None
+    5  JL-0006  prohibited         NR-CORE
+    6  JL-0007  prohibited  ZON-PROHIBITED
+    7  JL-0008  prohibited  ZON-PROHIBITED
+    >>> result.findings.query("site_id == 'JL-0006'")[["rule_id", "severity", "overlap_m2"]]
+              rule_id     severity  overlap_m2
+    4         NR-CORE   prohibited     44611.7
+    5  ZON-PROHIBITED  conditional     44611.7
+    6     ECO-REDLINE  conditional     44611.7
+    7   SCN-PROTECTED     advisory     44611.7
     """
 
     sites: gpd.GeoDataFrame
@@ -104,7 +128,25 @@ class Screening:
     rules: RuleSet = field(repr=False)
 
     def summary(self) -> pd.DataFrame:
-        """Sites per verdict, strictest first, with Chinese labels."""
+        """Sites per verdict, strictest first, with Chinese labels.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``verdict``, ``结论`` and ``sites``, one row per verdict of
+            :data:`redline.schema.VERDICTS` (zero counts included).
+
+        Examples
+        --------
+        >>> from redline import datasets
+        >>> screen(gpd.read_file(datasets.get_path("sites")).head(8)).summary()
+                verdict       结论  sites
+        0  not_assessed      未评估      0
+        1    prohibited       禁止      3
+        2   conditional  需审批/有条件      0
+        3      advisory       提示      4
+        4         clear    未发现冲突      1
+        """
         counts = self.sites["verdict"].value_counts()
         return pd.DataFrame({
             "verdict": list(schema.VERDICTS),
@@ -113,19 +155,78 @@ class Screening:
         })
 
     def three_lines(self) -> pd.DataFrame:
-        """The 三线 table: per site, red line, basic farmland, other controlled layers occupied."""
+        """The 三线 table: per site, red line, basic farmland, other controlled layers occupied.
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`redline.report.three_lines_table`.
+
+        Examples
+        --------
+        >>> from redline import datasets
+        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> result.three_lines().iloc[7]
+        项目编号 site_id                                          JL-0008
+        项目名称 name                                       镇赉砂石料场14号
+        结论 verdict                                     禁止 prohibited
+        占用生态保护红线 occupies red line                           是 yes
+        占用红线面积 red line m²                                 5887.94
+        占用永久基本农田 occupies basic farmland                      否 no
+        占用农田面积 farmland m²                                     0.0
+        涉及其他管控图层 other controlled layers    自然保护区 nature reserve; ...
+        其他管控面积 other controlled m²                        11775.89
+        Name: 7, dtype: object
+        """
         from redline.report import three_lines_table
 
         return three_lines_table(self)
 
     def to_file(self, directory: str | Path) -> dict[str, Path]:
-        """Write the GeoPackage (layers ``sites``, ``findings``), CSVs and the 三线 table."""
+        """Write the GeoPackage (layers ``sites``, ``findings``), CSVs and the 三线 table.
+
+        Parameters
+        ----------
+        directory
+            Output folder, created if needed; see :func:`redline.report.write_screening`.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            Role → path, for the roles of :data:`redline.report.OUTPUT_FILES`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from redline import datasets
+        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> paths = result.to_file(Path(tempfile.mkdtemp()) / "run")
+        >>> sorted(path.name for path in paths.values())
+        ['findings.csv', 'screening.gpkg', 'sites.csv', 'summary.csv', 'three_lines.csv']
+        """
         from redline.report import write_screening
 
         return write_screening(self, directory)
 
     def map(self, **kwargs: Any) -> folium.Map:
-        """Interactive map of the verdicts; options in :func:`redline.maps.screening_map`."""
+        """Interactive map of the verdicts; options in :func:`redline.maps.screening_map`.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`redline.maps.screening_map`.
+
+        Returns
+        -------
+        folium.Map
+
+        Examples
+        --------
+        >>> from redline import datasets
+        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> type(result.map(basemap=None)).__name__
+        'Map'
+        """
         from redline.maps import screening_map
 
         return screening_map(self, **kwargs)
