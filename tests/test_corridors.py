@@ -437,3 +437,18 @@ def test_bad_severance_inputs() -> None:
     bowtie = gpd.GeoSeries([shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])], crs=WORKING_CRS)
     with pytest.raises(GeometryError, match=r"invalid \(site rows \[0\]: Self-intersection"):
         severance(bowtie, corridors, pairs, min_passage_m=500.0)
+
+
+def test_widths_of_severing_pairs_only() -> None:
+    """``widths_of="severing"`` gives the same verdicts and the same widths for the pairs that
+    sever, and leaves the others unmeasured (NaN)."""
+    lines = layer(LineString([(0, 0), (10_000, 0)]))
+    corridors = build_corridors({"rivers": lines}, half_widths_m=HALF)
+    sites = gpd.GeoSeries([box(4_000, -1_500, 4_500, 1_500), box(4_000, 200, 4_500, 1_500)],
+                          crs=WORKING_CRS)
+    pairs = pd.DataFrame({"subject": [0, 1], "feature": [0, 0]})
+    every = severance(sites, corridors, pairs, min_passage_m=500.0)
+    severing = severance(sites, corridors, pairs, min_passage_m=500.0, widths_of="severing")
+    assert severing["severs"].tolist() == every["severs"].tolist() == [True, False]
+    assert severing["passage_m"][0] == every["passage_m"][0]
+    assert np.isnan(severing["passage_m"][1]) and every["passage_m"][1] > 1_000

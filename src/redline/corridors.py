@@ -60,6 +60,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -217,6 +218,7 @@ def severance(
     min_passage_m: Mapping[str, float] | float,
     line_width_m: float = 30.0,
     tolerance_m: float = 5.0,
+    widths_of: Literal["all", "severing"] = "all",
 ) -> pd.DataFrame:
     """Whether each site severs the corridor it is paired with (see the module notes).
 
@@ -237,6 +239,9 @@ def severance(
         Width a line site is assessed with (a road, railway or pipeline strip).
     tolerance_m
         Accuracy of ``passage_m`` and ``corridor_passage_m``.
+    widths_of
+        Measure the passage widths of every pair (``"all"``), or only of the pairs that
+        sever (``"severing"``: the others get ``NaN``; measuring is most of the cost).
 
     Returns
     -------
@@ -321,6 +326,7 @@ def severance(
             passage=float(passage[i]),
             tolerance=tolerance_m,
             reach=float(reach[i]),
+            measure=widths_of == "all",
         )
     logger.debug("severance: %d pairs, %d sever", len(subj), int(result[:, 0].sum()))
     return pd.DataFrame(
@@ -351,6 +357,7 @@ def _assess(
     passage: float,
     tolerance: float,
     reach: float,
+    measure: bool = True,
 ) -> tuple[bool, float, float]:
     """``(severs, passage_m, corridor_passage_m)`` for one site against its local corridors."""
     region = _polygonal_one(shapely.union_all(shapely.intersection(polys, outer)))
@@ -382,7 +389,7 @@ def _assess(
         labels(False, 0.0), labels(True, 0.0)
     )
     groups = [g for g in _groups(labels(False, 0.0)) if len(g) > 1]
-    if not groups:
+    if not groups or not (severs or measure):
         return severs, math.nan, math.nan
     cap = 0.95 * reach  # the corridor extends `reach` beyond the window: erosions stay below it
 

@@ -476,7 +476,8 @@ def _vector_findings(
             candidates = pairs[selected[pairs["feature"].to_numpy()] & applies]
             candidates = candidates.reset_index(drop=True)
             cut = severance(gpd.GeoSeries(run.geoms, crs=run.planning.crs), features,
-                            candidates, min_passage_m=rule.min_passage_m)
+                            candidates, min_passage_m=rule.min_passage_m,
+                            widths_of="severing")
             hits = candidates[cut["severs"].to_numpy(dtype=bool)]
             passage = cut["passage_m"].to_numpy()[cut["severs"].to_numpy(dtype=bool)]
             found.append(_rows(rule, hits, run, features=features, prepared=prepared,
