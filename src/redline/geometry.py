@@ -358,7 +358,7 @@ def prepare_subjects(
 
     mark(shapely.is_missing(geoms), "null geometry")
     mark(shapely.is_empty(geoms), "empty geometry")
-    outside = outside_extent(lonlat)
+    outside = outside_extent(lonlat) if lonlat is not None else np.zeros(n, dtype=bool)
     mark(outside, "coordinates outside Jilin")
     finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
     geoms[outside & ~finite] = None

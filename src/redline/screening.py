@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -475,9 +475,9 @@ def _vector_findings(
             applies = _applies((rule,), run.types)[pairs["subject"].to_numpy()]
             candidates = pairs[selected[pairs["feature"].to_numpy()] & applies]
             candidates = candidates.reset_index(drop=True)
+            min_passage = cast(float, rule.min_passage_m)  # required of severance rules
             cut = severance(gpd.GeoSeries(run.geoms, crs=run.planning.crs), features,
-                            candidates, min_passage_m=rule.min_passage_m,
-                            widths_of="severing")
+                            candidates, min_passage_m=min_passage, widths_of="severing")
             hits = candidates[cut["severs"].to_numpy(dtype=bool)]
             passage = cut["passage_m"].to_numpy()[cut["severs"].to_numpy(dtype=bool)]
             found.append(_rows(rule, hits, run, features=features, prepared=prepared,
