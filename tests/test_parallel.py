@@ -205,3 +205,17 @@ def test_chunked_file_on_the_cluster_equals_the_whole(client, planning, oracle, 
     )
     assert (out.n_chunks, out.n_sites) == (2, 235)
     assert_same_screening(out.screening, oracle)
+
+
+def test_classify_on_local_threads_after_screening_the_same_planning(sites):
+    """Threads classifying against a planning the screening already prepared: the zoning
+    layer's self-overlap check once ran on the layer's shared prepared parts from several
+    threads and crashed the interpreter (GEOS prepares geometries lazily)."""
+    parcels = gpd.read_file(datasets.get_path("parcels")).head(300)
+    for _ in range(3):
+        planning = redline.load_planning()
+        screen_dask(dask_geopandas.from_geopandas(sites.head(8), npartitions=2), planning)
+        with dask.config.set(scheduler="threads"):
+            out = classify_dask(dask_geopandas.from_geopandas(parcels, npartitions=3), planning)
+        expected = redline.classify(parcels, planning, n_jobs=1)
+        pd.testing.assert_series_equal(out["zone"], expected["zone"])

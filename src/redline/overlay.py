@@ -603,11 +603,14 @@ def self_overlaps(layer: PreparedLayer, *, min_area_m2: float = 1.0) -> pd.DataF
     flagged = ~shapely.is_empty(shapely.coverage_invalid_edges(layer.geometries))
     if not flagged.any():
         return _empty(SELF_OVERLAP_COLUMNS)
-    a, b = layer.tree.query(layer.parts, predicate="intersects")
+    # private copies: GEOS prepares query geometries lazily, which is not thread-safe on the
+    # layer's shared parts (dask threads classifying against one planning crashed here)
+    parts = shapely.transform(layer.parts, _same)
+    a, b = layer.tree.query(parts, predicate="intersects")
     pa, pb = layer.parent[a], layer.parent[b]
     keep = (pa < pb) & (flagged[pa] | flagged[pb])
     a, b, pa, pb = a[keep], b[keep], pa[keep], pb[keep]
-    area = shapely.area(shapely.intersection(layer.parts[a], layer.parts[b]))
+    area = shapely.area(shapely.intersection(parts[a], parts[b]))
     frame = pd.DataFrame({"feature_a": pa, "feature_b": pb, "overlap_m2": area})
     total = frame.groupby(["feature_a", "feature_b"], sort=True, as_index=False)["overlap_m2"].sum()
     found = total["overlap_m2"] > 0

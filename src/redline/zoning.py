@@ -13,6 +13,7 @@ that comes first in the layer).
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ class _ZoningLayer:
 
 
 _RESOLVED: weakref.WeakKeyDictionary[PreparedLayer, _ZoningLayer] = weakref.WeakKeyDictionary()
+_RESOLVING = threading.Lock()
 
 
 def classify(
@@ -261,9 +263,14 @@ def _tabulate(
 def _zoning_layer(planning: Planning) -> _ZoningLayer:
     """The planning's prepared zoning layer with overlaps resolved (cached per layer)."""
     raw = planning.prepared("zoning")
-    cached = _RESOLVED.get(raw)
-    if cached is not None:
-        return cached
+    with _RESOLVING:  # threads classifying against one planning resolve it once
+        cached = _RESOLVED.get(raw)
+        if cached is None:
+            cached = _RESOLVED[raw] = _resolved_zoning(planning, raw)
+    return cached
+
+
+def _resolved_zoning(planning: Planning, raw: PreparedLayer) -> _ZoningLayer:
     gdf = planning["zoning"]
     klass = gdf["zone"].map({c: i for i, c in enumerate(ZONE_STRICTNESS)}).to_numpy()
     found = self_overlaps(raw, min_area_m2=0.0)
@@ -272,9 +279,7 @@ def _zoning_layer(planning: Planning) -> _ZoningLayer:
     layer = raw
     if len(found):
         layer, rows = _resolve(gdf, found, klass)
-    resolved = _ZoningLayer(layer=layer, rows=rows, klass=klass[rows], overlaps=found)
-    _RESOLVED[raw] = resolved
-    return resolved
+    return _ZoningLayer(layer=layer, rows=rows, klass=klass[rows], overlaps=found)
 
 
 def _resolve(
