@@ -54,6 +54,23 @@ class BatchScreening:
     screening
         The whole screening in memory when the file held at most ``gather_up_to`` sites (for a
         map), else ``None``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from redline import datasets
+    >>> out = screen_file(datasets.get_path("sites"), tempfile.mkdtemp(), gather_up_to=1000)
+    >>> out
+    BatchScreening(paths={'geopackage': ...}, n_sites=235, n_findings=484, n_chunks=1)
+    >>> out.summary
+            verdict       结论  sites
+    0  not_assessed      未评估      2
+    1    prohibited       禁止     66
+    2   conditional  需审批/有条件     70
+    3      advisory       提示     43
+    4         clear    未发现冲突     54
+    >>> len(out.screening.sites)
+    235
     """
 
     paths: dict[str, Path]
@@ -88,10 +105,12 @@ def screen_file(
     out_dir
         Output folder (created if needed); receives the files of
         :data:`redline.report.OUTPUT_FILES`.
-    planning, rules, crs
+    planning, rules
         As for :func:`redline.screen`; loaded once.
     layer
         Layer name inside a multi-layer file.
+    crs
+        CRS to assume for sites that declare none (as for :func:`redline.screen`).
     chunk_size
         Sites per chunk: memory use grows with it, not with the file.
     n_jobs

@@ -59,6 +59,11 @@ def available() -> list[str]:
 
     Any file name inside the data folder (e.g. ``"zoning.dbf"``) is accepted too.
 
+    Returns
+    -------
+    list of str
+        The named sample files first, then the planning layer kinds.
+
     Examples
     --------
     >>> available()[:5]
@@ -83,6 +88,11 @@ def get_path(name: str) -> Path:
         ``name`` is neither a short name nor a file in the data folder.
     FileNotFoundError
         The data folder or the named file is missing.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path of the file.
 
     Examples
     --------

@@ -110,6 +110,16 @@ def read_layer(
         ambiguous layer.
     CRSError
         The file has no CRS and ``crs`` is not given.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> zoning = read_layer(datasets.get_path("zoning"))
+    >>> len(zoning), zoning.crs.to_epsg(), list(zoning.columns)
+    (34, 4490, ['BSM', '名称', '功能区', '类型', 'geometry'])
+    >>> info = zoning.attrs["redline"]
+    >>> info["driver"], info["encoding"], info["encoding_source"]
+    ('ESRI Shapefile', 'UTF-8', '.cpg')
     """
     path = Path(path)
     if not path.is_file():
@@ -199,6 +209,16 @@ def write_layer(
     LayerError
         Unknown extension; unknown ``rename`` keys; values a Shapefile/CSV cannot hold (each
         offending field listed); a read-back that differs from what was written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from redline import datasets
+    >>> sites = read_layer(datasets.get_path("sites")).head(3)
+    >>> out = write_layer(sites, Path(tempfile.mkdtemp()) / "sites.shp",
+    ...                   rename={"project_type": "proj_type"})  # 10-byte Shapefile names
+    >>> out.name, list(read_layer(out).columns)
+    ('sites.shp', ['site_id', 'name', 'proj_type', '县市', 'note', 'geometry'])
     """
     path = Path(path)
     ext = path.suffix.lower()
@@ -272,11 +292,13 @@ def iter_layer_chunks(
 
     Parameters
     ----------
-    path, layer, crs, encoding
-        As for :func:`read_layer`.
+    path
+        File to read.
     chunk_size
         Features per chunk (the last one may hold fewer). The first chunk is always yielded,
         empty for an empty layer.
+    layer, crs, encoding
+        As for :func:`read_layer`.
 
     Yields
     ------
@@ -293,6 +315,15 @@ def iter_layer_chunks(
     -----
     Memory holds one chunk at a time for GeoPackage, Shapefile and FlatGeobuf; GDAL parses a
     GeoJSON file whole.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> chunks = list(iter_layer_chunks(datasets.get_path("parcels"), chunk_size=1000))
+    >>> [len(chunk) for chunk in chunks], chunks[-1].index[0]
+    ([1000, 1000, 1000, 272], 3000)
+    >>> chunks[0].attrs["redline"]["features"]
+    3272
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise LayerError(
@@ -399,6 +430,16 @@ def staged(directory: str | os.PathLike[str]) -> Iterator[Path]:
     staging folder and moved into place only when all of them were written: a failure leaves
     the previous outputs in ``directory`` untouched, and removes ``directory`` if the block
     created it.
+
+    Parameters
+    ----------
+    directory
+        The final folder (created if needed).
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder, inside ``directory``; removed when the block ends.
 
     Examples
     --------

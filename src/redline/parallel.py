@@ -57,7 +57,24 @@ _PROBE_ID = "\x00redline-probe"
 
 
 def is_dask_frame(data: object) -> bool:
-    """Whether ``data`` is a dask-geopandas GeoDataFrame (without importing dask otherwise)."""
+    """Whether ``data`` is a dask-geopandas GeoDataFrame (without importing dask otherwise).
+
+    Parameters
+    ----------
+    data
+        Anything.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import dask_geopandas, shapely
+    >>> frame = gpd.GeoDataFrame(geometry=[shapely.Point(125.3, 43.9)], crs=4490)
+    >>> is_dask_frame(frame), is_dask_frame(dask_geopandas.from_geopandas(frame, npartitions=1))
+    (False, True)
+    """
     module = type(data).__module__
     if not module.startswith(("dask_geopandas", "dask")):
         return False
@@ -101,6 +118,17 @@ def screen_dask(
         Missing or duplicate ``site_id`` values, within or across partitions.
     CRSError
         Sites without CRS (and no ``crs=``), or none of them in Jilin.
+
+    Examples
+    --------
+    >>> import dask_geopandas
+    >>> from redline import datasets
+    >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
+    >>> result = screen_dask(dask_geopandas.from_geopandas(sites, npartitions=2))
+    >>> result
+    Screening of 8 sites against 25 rules: prohibited 3, advisory 4, clear 1; 15 findings
+    >>> result.sites.index.equals(sites.index)
+    True
     """
     planning = planning if planning is not None else load_planning()
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
@@ -136,6 +164,18 @@ def classify_dask(
     -------
     geopandas.GeoDataFrame
         Equal to ``redline.classify(parcels.compute(), planning, tolerance_m2=tolerance_m2)``.
+
+    Examples
+    --------
+    >>> import dask_geopandas
+    >>> from redline import datasets
+    >>> planning = load_planning()
+    >>> parcels = gpd.read_file(datasets.get_path("parcels"))
+    >>> zoned = classify_dask(dask_geopandas.from_geopandas(parcels, npartitions=4), planning)
+    >>> zoned["zone"].value_counts().to_dict()
+    {'key': 1611, 'prohibited': 844, 'restricted': 817}
+    >>> zoned["zone"].equals(classify(parcels, planning)["zone"])
+    True
     """
     planning = planning if planning is not None else load_planning()
     client = _client(client)
@@ -171,6 +211,16 @@ def concat_screenings(parts: Sequence[Screening]) -> Screening:
         No parts, or parts screened against different plannings or rulesets.
     LayerError
         The same ``site_id`` in two parts.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> planning, rules = load_planning(), load_rules()
+    >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
+    >>> halves = [screen(sites.iloc[:5], planning, rules=rules),
+    ...           screen(sites.iloc[5:], planning, rules=rules)]
+    >>> concat_screenings(halves)
+    Screening of 8 sites against 25 rules: prohibited 3, advisory 4, clear 1; 15 findings
     """
     if not parts:
         raise ValueError("concat_screenings needs at least one Screening; received none")
@@ -217,6 +267,15 @@ class Part:
     outside
         The error :func:`redline.screen` raised for the part alone because every site with a
         geometry lies outside Jilin, else ``None``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> beijing = gpd.GeoDataFrame({"site_id": ["BJ-1"]}, crs=4490,
+    ...                            geometry=[shapely.Point(116.4, 39.9)])
+    >>> part = screen_part(beijing, load_planning(), load_rules())
+    >>> part.inside, type(part.outside).__name__, part.sites["verdict"].tolist()
+    (False, 'CRSError', ['not_assessed'])
     """
 
     sites: gpd.GeoDataFrame
@@ -226,7 +285,25 @@ class Part:
     outside: CRSError | None
 
     def screening(self, planning: Planning, ruleset: RuleSet) -> Screening:
-        """The part as a :class:`~redline.screening.Screening`."""
+        """The part as a :class:`~redline.screening.Screening`.
+
+        Parameters
+        ----------
+        planning, ruleset
+            What the part was screened against.
+
+        Returns
+        -------
+        Screening
+
+        Examples
+        --------
+        >>> from redline import datasets
+        >>> planning, rules = load_planning(), load_rules()
+        >>> sites = gpd.read_file(datasets.get_path("sites")).head(3)
+        >>> screen_part(sites, planning, rules).screening(planning, rules)
+        Screening of 3 sites against 25 rules: advisory 3; 3 findings
+        """
         return Screening(
             sites=self.sites,
             findings=self.findings,
@@ -238,7 +315,33 @@ class Part:
 
 def raise_if_wholly_outside(parts: Iterable[Part]) -> None:
     """Raise what :func:`redline.screen` raises for the whole input when no part holds a site in
-    Jilin but some hold sites outside it (the error of the first such part)."""
+    Jilin but some hold sites outside it (the error of the first such part).
+
+    Parameters
+    ----------
+    parts
+        The parts of one input, from :func:`screen_part`.
+
+    Raises
+    ------
+    CRSError
+        No part holds a site in Jilin.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> planning, rules = load_planning(), load_rules()
+    >>> beijing = gpd.GeoDataFrame({"site_id": ["BJ-1"]}, crs=4490,
+    ...                            geometry=[shapely.Point(116.4, 39.9)])
+    >>> changchun = gpd.GeoDataFrame({"site_id": ["CC-1"]}, crs=4490,
+    ...                              geometry=[shapely.Point(125.3, 43.9)])
+    >>> far, near = (screen_part(s, planning, rules) for s in (beijing, changchun))
+    >>> raise_if_wholly_outside([far, near])  # one part in Jilin: nothing to raise
+    >>> raise_if_wholly_outside([far])
+    Traceback (most recent call last):
+    ...
+    redline.errors.CRSError: sites: 1 of 1 features fall outside Jilin ...
+    """
     parts = list(parts)
     if not any(part.inside for part in parts):
         for part in parts:
@@ -261,7 +364,30 @@ def screen_part(
     hold no Jilin site at all. Such a part is screened with a stand-in point in Jilin added
     (and removed from the result: every site is screened on its own), and the error it raised
     alone is returned so the caller can raise it when no part at all lies in Jilin
-    (:func:`raise_if_wholly_outside`). ``n_jobs`` is the engine's threads (1 on a worker).
+    (:func:`raise_if_wholly_outside`).
+
+    Parameters
+    ----------
+    sites
+        One partition or chunk, as for :func:`redline.screen`.
+    planning, ruleset
+        What to screen against.
+    crs
+        CRS to assume for sites that declare none.
+    n_jobs
+        The engine's threads (1 on a worker).
+
+    Returns
+    -------
+    Part
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> sites = gpd.read_file(datasets.get_path("sites")).head(3)
+    >>> part = screen_part(sites, load_planning(), load_rules())
+    >>> part.inside, part.outside, part.sites["verdict"].tolist()
+    (True, None, ['advisory', 'advisory', 'advisory'])
     """
     try:
         result = screen(sites, planning, rules=ruleset, crs=crs, n_jobs=n_jobs)

@@ -74,8 +74,14 @@ class Planning:
     >>> import geopandas as gpd, shapely
     >>> zones = gpd.GeoDataFrame({"zone": ["重点开发区域"]},
     ...                          geometry=[shapely.box(125.2, 43.7, 125.4, 43.9)], crs=4490)
-    >>> Planning(zoning=zones)["zoning"].zone.tolist()
+    >>> planning = Planning(zoning=zones)
+    >>> planning["zoning"].zone.tolist()
     ['key']
+    >>> planning.extent is None  # no boundary layer: no extent check
+    True
+    >>> extent = load_planning().extent  # the bundled sample's province boundary
+    >>> extent.geom_type, round(extent.area / 1e6, -3)  # km²
+    ('Polygon', 191000.0)
     """
 
     def __init__(
@@ -145,7 +151,14 @@ class Planning:
     # -- access --------------------------------------------------------------------------
     @property
     def kinds(self) -> tuple[str, ...]:
-        """Kinds present, vector layers first, in canonical order."""
+        """Kinds present, vector layers first, in canonical order.
+
+        Examples
+        --------
+        >>> load_planning().kinds
+        ('zoning', 'redlines', 'reserves', 'water_sources', 'farmland', 'scenic', 'rivers',
+         'roads_rails', 'boundary', 'landcover', 'dem')
+        """
         vectors = tuple(k for k in schema.VECTOR_KINDS if k in self._layers)
         return vectors + tuple(k for k in schema.RASTER_KINDS if k in self.rasters)
 
@@ -161,11 +174,59 @@ class Planning:
         return self._layers[kind]
 
     def get(self, kind: str) -> gpd.GeoDataFrame | None:
-        """The vector layer ``kind``, or ``None`` when it is absent."""
+        """The vector layer ``kind``, or ``None`` when it is absent.
+
+        ``planning[kind]`` raises :class:`KeyError` instead.
+
+        Parameters
+        ----------
+        kind
+            A vector layer kind (:data:`redline.schema.VECTOR_KINDS`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or None
+            The canonical layer in the working CRS (a read-only view).
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> zones = gpd.GeoDataFrame({"zone": ["重点开发区域"]},
+        ...                          geometry=[shapely.box(125.2, 43.7, 125.4, 43.9)], crs=4490)
+        >>> planning = Planning(zoning=zones)
+        >>> planning.get("zoning")[["feature_id", "zone"]]
+          feature_id zone
+        0   zoning-0  key
+        >>> planning.get("redlines") is None
+        True
+        """
         return self._layers.get(kind)
 
     def prepared(self, kind: str) -> PreparedLayer:
-        """The overlay-ready form of layer ``kind`` (subdivided and indexed once, then cached)."""
+        """The overlay-ready form of layer ``kind`` (subdivided and indexed once, then cached).
+
+        Parameters
+        ----------
+        kind
+            A vector layer kind present in the planning.
+
+        Returns
+        -------
+        PreparedLayer
+            See :func:`redline.overlay.prepare_layer`.
+
+        Raises
+        ------
+        KeyError
+            The planning has no ``kind`` layer.
+
+        Examples
+        --------
+        >>> planning = load_planning()
+        >>> prepared = planning.prepared("redlines")
+        >>> len(prepared), prepared is planning.prepared("redlines")
+        (71, True)
+        """
         if kind not in self._prepared:
             self._prepared[kind] = prepare_layer(self[kind])
         return self._prepared[kind]
@@ -178,6 +239,28 @@ class Planning:
 
         ``None`` when there are no line layers or no corridor reaches into the extent (a
         county's planning with no corridor in the county).
+
+        Parameters
+        ----------
+        half_widths_m
+            Half-width in metres on each side of the centreline, keyed ``"<layer>.<class>"``
+            (:attr:`redline.rules.RuleSet.corridor_half_widths_m`).
+
+        Returns
+        -------
+        tuple of (geopandas.GeoDataFrame, PreparedLayer) or None
+            The corridors (columns :data:`redline.corridors.CORRIDOR_COLUMNS`) and their
+            overlay-ready form.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> planning = load_planning()
+        >>> corridors, prepared = planning.corridors(load_rules().corridor_half_widths_m)
+        >>> corridors[["name", "source_layer", "corridor", "half_width_m"]].head(2)
+                name source_layer    corridor  half_width_m
+        0  第二松花江       rivers  provincial        1000.0
+        1     松花江       rivers  provincial        1000.0
         """
         key = tuple(sorted(half_widths_m.items()))
         if key not in self._corridors:
@@ -202,7 +285,11 @@ class Planning:
     @cached_property
     def extent(self) -> shapely.Geometry | None:
         """The area the layers cover, in the working CRS: the province (or all) boundary
-        features, else ``None`` (no extent check)."""
+        features, else ``None`` (no extent check).
+
+        Sites not wholly inside it are not assessed. (A cached property: doctest does not
+        collect its docstring, so its example is in the class docstring.)
+        """
         boundary = self._layers.get("boundary")
         if boundary is None:
             return None
@@ -229,7 +316,22 @@ class Planning:
 
     # -- display -------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """One row per layer: kind, Chinese and English names, feature count, source."""
+        """One row per layer: kind, Chinese and English names, feature count, source.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``kind``, ``名称``, ``name``, ``features`` (``<NA>`` for rasters),
+            ``repairs`` (features repaired on loading) and ``source``.
+
+        Examples
+        --------
+        >>> load_planning().summary()[["kind", "name", "features"]].head(3)
+               kind                             name  features
+        0    zoning            Main functional zones        34
+        1  redlines  Ecological protection red lines        71
+        2  reserves                   Nature reserves        18
+        """
         rows = []
         for kind in self.kinds:
             if kind in self._layers:
@@ -279,7 +381,26 @@ class Planning:
         return notebook_html(self, table_html=table)
 
     def map(self, **kwargs: Any) -> folium.Map:
-        """Interactive map of the layers; options in :func:`redline.maps.planning_map`."""
+        """Interactive map of the layers; options in :func:`redline.maps.planning_map`.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`redline.maps.planning_map`.
+
+        Returns
+        -------
+        folium.Map
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> zones = gpd.GeoDataFrame({"zone": ["重点开发区域"]},
+        ...                          geometry=[shapely.box(125.2, 43.7, 125.4, 43.9)], crs=4490)
+        >>> m = Planning(zoning=zones).map(basemap=None)
+        >>> type(m).__name__
+        'Map'
+        """
         from redline.maps import planning_map
 
         return planning_map(self, **kwargs)
@@ -315,6 +436,25 @@ def canonicalize(
         ``feature_id`` and ``name``, + geometry, RangeIndex; values mapped onto canonical ones,
         missing ids generated as ``"<kind>-<n>"``) and a list of problems found (empty when
         the layer is usable).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> raw = gpd.GeoDataFrame({"BSM": ["BH01", None, "BH03"],
+    ...                         "功能区": ["核心区", "缓冲区", "外围"]},
+    ...                        geometry=[shapely.box(126.0, 42.0, 126.1, 42.1)] * 3, crs=4490)
+    >>> fields = {"feature_id": "BSM", "zone": "功能区"}
+    >>> layer, problems = canonicalize(raw, "reserves", source="demo.shp", fields=fields,
+    ...                                values={"zone": {"外围": "experimental"}})
+    >>> layer[["feature_id", "zone"]], problems
+    (   feature_id          zone
+    0        BH01          core
+    1  reserves-1        buffer
+    2        BH03  experimental, [])
+    >>> canonicalize(raw, "reserves", source="demo.shp", fields=fields)[1]
+    ["reserves (demo.shp): field '功能区' (zone) has 1 features with values that map to no
+    canonical value: ['外围']; allowed: [...]; add them to the manifest's
+    [layers.reserves.values.zone] table"]
     """
     if kind not in schema.LAYER_SPECS:
         valid = ", ".join(schema.VECTOR_KINDS)
@@ -441,6 +581,19 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
     crs
         Working CRS override (projected, metres); the manifest's ``[planning] crs`` otherwise,
         else :data:`redline.crs.WORKING_CRS`.
+
+    Returns
+    -------
+    Planning
+        Named after the manifest's ``[planning] name`` (else the file name).
+
+    Raises
+    ------
+    LayerError
+        A missing, non-UTF-8 or invalid manifest; unknown kinds or keys; layers that do not
+        match the canonical schema (every problem in one message).
+    GeometryError, CRSError
+        As for :class:`Planning`.
 
     Examples
     --------

@@ -101,6 +101,13 @@ class RasterLayer:
         ``(left, bottom, right, top)`` in the raster's CRS.
     nodata
         The nodata value declared by the file, or ``None``.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> dem = open_raster(datasets.get_path("dem"), kind="dem")
+    >>> dem.kind, dem.crs.to_epsg(), dem.nodata, dem.bounds
+    ('dem', 4490, -32768.0, (121.6, 40.85, 131.3, 46.3))
     """
 
     kind: str
@@ -112,14 +119,31 @@ class RasterLayer:
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        """Canonical classes the layer's codes map onto, in ``LANDCOVER_CLASSES`` order."""
+        """Canonical classes the layer's codes map onto, in ``LANDCOVER_CLASSES`` order.
+
+        Examples
+        --------
+        >>> from redline import datasets
+        >>> layer = open_raster(datasets.get_path("landcover"), kind="landcover",
+        ...                     classes={1: "耕地", 2: "林地", 9: "wetland", 3: "shrub",
+        ...                              4: "grassland", 5: "water", 7: "barren", 8: "built_up"})
+        >>> layer.class_names
+        ('cropland', 'forest', 'shrub', 'grassland', 'water', 'wetland', 'built_up', 'barren')
+        """
         present = set(self.classes.values())
         return tuple(name for name in LANDCOVER_CLASSES if name in present)
 
     @property
     def columns(self) -> tuple[str, ...]:
         """Columns of this layer's summary table (:func:`landcover_shares` or
-        :func:`slope_stats`)."""
+        :func:`slope_stats`).
+
+        Examples
+        --------
+        >>> from redline import datasets
+        >>> open_raster(datasets.get_path("dem"), kind="dem").columns
+        ('slope_mean_deg', 'slope_max_deg', 'coverage')
+        """
         if self.kind == _DEM:
             return SLOPE_COLUMNS
         return (*(SHARE_PREFIX + name for name in self.class_names), COVERAGE_COLUMN)
@@ -158,6 +182,19 @@ def open_raster(
         that ``classes`` does not map (all of them are listed); a DEM that is not numeric.
     CRSError
         The file has no CRS, or its extent does not reach Jilin.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> classes = {1: "cropland", 2: "forest", 3: "shrub", 4: "grassland", 5: "water",
+    ...            7: "barren", 8: "built_up", 9: "wetland"}  # as in the sample's manifest
+    >>> landcover = open_raster(datasets.get_path("landcover"), kind="landcover", classes=classes)
+    >>> landcover.columns[:3], landcover.nodata
+    (('share_cropland', 'share_forest', 'share_shrub'), 0.0)
+    >>> open_raster(datasets.get_path("landcover"), kind="landcover", classes={1: "cropland"})
+    Traceback (most recent call last):
+    ...
+    redline.errors.LayerError: .../landcover.tif: land-cover codes 2, 3, 4, 5, 7, 8, 9 are ...
     """
     path = Path(path)
     if kind not in RASTER_KINDS:
@@ -335,6 +372,22 @@ def landcover_shares(
         opened.
     CRSError, GeometryError
         See :func:`slope_stats`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline import datasets
+    >>> from redline.crs import WORKING_CRS
+    >>> classes = {1: "cropland", 2: "forest", 3: "shrub", 4: "grassland", 5: "water",
+    ...            7: "barren", 8: "built_up", 9: "wetland"}
+    >>> landcover = open_raster(datasets.get_path("landcover"), kind="landcover", classes=classes)
+    >>> sites = gpd.read_file(datasets.get_path("sites")).head(3).to_crs(WORKING_CRS)
+    >>> shares = landcover_shares(sites.geometry, landcover, crs=WORKING_CRS)
+    >>> shares[["share_forest", "share_built_up", "coverage"]].round(2)
+       share_forest  share_built_up  coverage
+    0           0.0             1.0       1.0
+    1           1.0             0.0       1.0
+    2           0.0             1.0       1.0
     """
     _require_kind(layer, _LANDCOVER)
     started = time.perf_counter()
@@ -416,6 +469,19 @@ def slope_stats(
         not reproject into the raster's CRS.
     GeometryError
         Invalid polygons (repair them first), or a ``line_buffer_m`` that is not positive.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline import datasets
+    >>> from redline.crs import WORKING_CRS
+    >>> dem = open_raster(datasets.get_path("dem"), kind="dem")
+    >>> sites = gpd.read_file(datasets.get_path("sites")).head(3).to_crs(WORKING_CRS)
+    >>> slope_stats(sites.geometry, dem, crs=WORKING_CRS).round(1)
+       slope_mean_deg  slope_max_deg  coverage
+    0             0.1            0.1       1.0
+    1             1.9            2.8       1.0
+    2             0.0            0.1       1.0
     """
     _require_kind(layer, _DEM)
     started = time.perf_counter()

@@ -46,6 +46,28 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
 
     Areas are the site's overlap with each layer as drawn, whatever the rules decide (an
     exempt project type still occupies the layer).
+
+    Parameters
+    ----------
+    screening
+        The result of :func:`redline.screen`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``screening.sites``; bilingual column names. Sites that were not assessed
+        read "未评估 not assessed" and have no areas (never "no").
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline import datasets, screen
+    >>> table = three_lines_table(screen(gpd.read_file(datasets.get_path("sites")).head(8)))
+    >>> table[["项目编号 site_id", "占用红线面积 red line m²"]].tail(3)
+      项目编号 site_id  占用红线面积 red line m²
+    5      JL-0006             44611.65
+    6      JL-0007             17229.81
+    7      JL-0008              5887.94
     """
     sites = screening.sites
     overlaps = screening.layer_overlaps.reindex(
@@ -85,10 +107,31 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
 def write_screening(screening: Screening, directory: str | Path) -> dict[str, Path]:
     """Write a screening's outputs into ``directory`` (created if needed), each atomically.
 
+    The files are staged and moved into place together (:func:`redline.io.staged`): a failure
+    leaves earlier outputs in ``directory`` as they were. CSVs are UTF-8 with a byte-order mark
+    (:data:`CSV_ENCODING`) so that Excel reads the Chinese text.
+
+    Parameters
+    ----------
+    screening
+        The result of :func:`redline.screen`.
+    directory
+        Output folder.
+
     Returns
     -------
     dict
         Role → path, for the roles of :data:`OUTPUT_FILES`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from redline import datasets, screen
+    >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+    >>> paths = write_screening(result, Path(tempfile.mkdtemp()) / "run")
+    >>> paths["three_lines"].name, len(pd.read_csv(paths["sites"], encoding=CSV_ENCODING))
+    ('three_lines.csv', 8)
     """
     directory = Path(directory)
     sites = gpd.GeoDataFrame(screening.sites).reset_index(drop=True)

@@ -20,6 +20,7 @@ __all__ = [
     "PROJECT_TYPES",
     "PROJECT_TYPE_ALIASES",
     "RASTER_KINDS",
+    "RESERVE_ZONES",
     "SEVERITIES",
     "SEVERITY_LABELS",
     "VALUE_ALIASES",
@@ -28,7 +29,6 @@ __all__ = [
     "VERDICT_LABELS",
     "WATER_LEVELS",
     "ZONES",
-    "RESERVE_ZONES",
     "LayerSpec",
     "canonical_value",
     "severity_rank",
@@ -54,6 +54,12 @@ class LayerSpec:
         (``None`` where any non-empty value is allowed).
     optional
         Canonical fields kept when present.
+
+    Examples
+    --------
+    >>> spec = LAYER_SPECS["water_sources"]
+    >>> spec.label_zh, spec.geometry, spec.required
+    ('饮用水水源保护区', 'polygon', {'level': ('1', '2', 'quasi')})
     """
 
     kind: str
@@ -65,7 +71,13 @@ class LayerSpec:
 
     @property
     def fields(self) -> tuple[str, ...]:
-        """Every canonical attribute field of the kind, in output order."""
+        """Every canonical attribute field of the kind, in output order.
+
+        Examples
+        --------
+        >>> LAYER_SPECS["reserves"].fields
+        ('feature_id', 'name', 'zone', 'reserve', 'level')
+        """
         return ("feature_id", "name", *self.required, *self.optional)
 
 
@@ -204,6 +216,21 @@ PROJECT_TYPE_ALIASES: Final = MappingProxyType({
 def severity_rank(value: str) -> int:
     """Rank of a severity or verdict: 0 for the strictest (``not_assessed``), larger is milder.
 
+    Parameters
+    ----------
+    value
+        A severity (:data:`SEVERITIES`) or verdict (:data:`VERDICTS`).
+
+    Returns
+    -------
+    int
+        Its position in :data:`VERDICTS`.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is neither a severity nor a verdict.
+
     Examples
     --------
     >>> severity_rank("prohibited") < severity_rank("advisory") < severity_rank("clear")
@@ -224,6 +251,12 @@ def canonical_value(kind: str, field_name: str, value: object,
         The source value (Chinese, English, or a number such as ``1`` for a water level).
     extra
         A manifest's own ``{source value: canonical value}`` table, consulted first.
+
+    Returns
+    -------
+    str or None
+        The canonical value; for a field with an open vocabulary (``name``, ``category``) the
+        stripped text itself.
 
     Examples
     --------

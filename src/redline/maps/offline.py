@@ -200,6 +200,23 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
     The layer control is rendered last, so that layers a user adds to a redline map after it
     was built are listed too (rendered before them, Leaflet's control fails on the page).
 
+    Parameters
+    ----------
+    m : folium.Map
+        The map to render.
+    offline : bool, default True
+        Inline every asset (:func:`inline_assets`); ``False`` keeps folium's CDN links.
+
+    Returns
+    -------
+    str
+        A complete HTML document.
+
+    Raises
+    ------
+    RedlineError
+        If ``offline`` is true and the map needs an asset that is not vendored.
+
     Examples
     --------
     >>> page = render_html(folium.Map(tiles=None))
@@ -244,6 +261,14 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
     RedlineError
         If `offline` is true and the map needs an asset that is not vendored; nothing is
         written then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = save_map(folium.Map(tiles=None), Path(tempfile.mkdtemp()) / "map.html")
+    >>> text = path.read_text(encoding="utf-8")
+    >>> path.name, "<script src=" in text, "cdn.jsdelivr.net" in text
+    ('map.html', False, False)
     """
     if not isinstance(m, folium.Map):
         raise TypeError(f"save_map expects a folium.Map, got {type(m).__name__}.")

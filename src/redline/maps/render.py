@@ -430,10 +430,12 @@ def planning_map(
     ----------
     planning
         The one map.
-    basemap, tianditu_key, attribution, allow_gcj02, simplify_m, kinds, title
+    basemap, tianditu_key, attribution, allow_gcj02, simplify_m, kinds
         As in :func:`screening_map`.
     corridor_half_widths_m
         Corridor half-widths per ``"<layer>.<class>"``; default: the bundled ruleset's.
+    title
+        As in :func:`screening_map`; default the planning's name.
 
     Returns
     -------
@@ -474,6 +476,20 @@ def map_iframe(m: folium.Map, *, height: str = "520px", offline: bool = True) ->
 
     The frame is wrapped in a ``<div>`` so that ``IPython.display.HTML`` shows it as it is.
 
+    Parameters
+    ----------
+    m
+        The map.
+    height
+        Height of the frame (CSS).
+    offline
+        Inline every asset (:func:`redline.maps.render_html`).
+
+    Returns
+    -------
+    str
+        The ``<div><iframe srcdoc=...></iframe></div>`` element.
+
     Examples
     --------
     >>> map_iframe(folium.Map(tiles=None)).startswith("<div><iframe")
@@ -505,6 +521,21 @@ def notebook_html(
         Above this many sites the map is left out (call ``.map()`` to draw it).
     height
         Height of the map frame (CSS).
+
+    Returns
+    -------
+    str
+        HTML: the table, then the map in an ``<iframe>`` (:func:`map_iframe`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from redline import Planning
+    >>> zones = gpd.GeoDataFrame({"zone": ["重点开发区域"]},
+    ...                          geometry=[shapely.box(125.2, 43.7, 125.4, 43.9)], crs=4490)
+    >>> page = notebook_html(Planning(zoning=zones))
+    >>> page.startswith("<table"), "<iframe srcdoc=" in page
+    (True, True)
     """
     from redline.screening import Screening
 

@@ -43,6 +43,12 @@ class Swatch:
         Fill colour; ``None`` for lines and outlines only.
     fill_opacity, weight, dash
         Leaflet ``fillOpacity``, ``weight`` (px) and ``dashArray``.
+
+    Examples
+    --------
+    >>> PALETTES["sites"]["prohibited"]
+    Swatch(label_zh='禁止', label_en='prohibited', color='#a50f15', fill='#de2d26',
+           fill_opacity=0.5, weight=2.5, dash=None)
     """
 
     label_zh: str
@@ -55,11 +61,30 @@ class Swatch:
 
     @property
     def label(self) -> str:
-        """Caption ``"中文 English"`` (HTML-escaped)."""
+        """Caption ``"中文 English"`` (HTML-escaped).
+
+        Examples
+        --------
+        >>> Swatch("核心区", "core & buffer", "#000000").label
+        '核心区 core &amp; buffer'
+        """
         return html.escape(f"{self.label_zh} {self.label_en}")
 
     def leaflet(self) -> dict[str, object]:
-        """Leaflet path options."""
+        """Leaflet path options.
+
+        Returns
+        -------
+        dict
+            ``color``, ``weight``, ``opacity`` and ``fill``; ``fillColor`` and ``fillOpacity``
+            when filled; ``dashArray`` when dashed.
+
+        Examples
+        --------
+        >>> PALETTES["redlines"]["redlines"].leaflet()
+        {'color': '#e31a1c', 'weight': 1.5, 'opacity': 1.0, 'fill': True, 'fillColor': '#fc9272',
+         'fillOpacity': 0.25}
+        """
         style: dict[str, object] = {
             "color": self.color,
             "weight": self.weight,
@@ -73,7 +98,20 @@ class Swatch:
         return style
 
     def legend_icon(self) -> str:
-        """A small HTML swatch: a filled box, or a line for unfilled styles."""
+        """A small HTML swatch: a filled box, or a line for unfilled styles.
+
+        Returns
+        -------
+        str
+            An ``<i>`` element styled inline.
+
+        Examples
+        --------
+        >>> print(PALETTES["redlines"]["redlines"].legend_icon())
+        <i class="rl-box" style="background:rgba(252,146,114,0.25);border:1.5px solid #e31a1c"></i>
+        >>> PALETTES["corridor_lines"]["rivers"].legend_icon()
+        '<i class="rl-line" style="border-top:1.6px solid #2b8cbe"></i>'
+        """
         border = f"{max(self.weight, 1.5):g}px {'dashed' if self.dash else 'solid'} {self.color}"
         if self.fill is None:
             return f'<i class="rl-line" style="border-top:{border}"></i>'
@@ -85,6 +123,18 @@ class Swatch:
 
 def value_label_zh(kind: str, field: str, value: str) -> str:
     """Chinese name of a canonical value: its longest built-in alias in :mod:`redline.schema`.
+
+    Parameters
+    ----------
+    kind, field
+        Layer kind and canonical field.
+    value
+        A canonical value of that field.
+
+    Returns
+    -------
+    str
+        The Chinese name; ``value`` itself when it has no built-in alias.
 
     Examples
     --------
@@ -334,6 +384,19 @@ def legend_html(
         Number of sites per verdict, shown after the verdict captions.
     note
         A warning line shown under the entries (plain text; escaped here).
+
+    Returns
+    -------
+    str
+        A ``<details>`` element (styled by :data:`LEGEND_CSS`, class :data:`LEGEND_CLASS` on
+        its container).
+
+    Examples
+    --------
+    >>> print(legend_html({"sites": ["prohibited"]}, title="Demo", counts={"prohibited": 1200}))
+    <details open><summary>图例 Legend</summary><div class="rl-title">Demo</div><h4>建设项目选址
+    Proposed sites</h4><div class="rl-entry"><i class="rl-box" ...></i><span>禁止 prohibited
+    (1,200)</span></div></details>
     """
     counts = counts or {}
     parts = [

@@ -299,10 +299,25 @@ def as_ruleset(rules: RuleSet | str | Path | None) -> RuleSet:
     """``rules`` as a :class:`RuleSet`: ``None`` → the bundled default, a path → that file
     extending it, a ruleset → itself.
 
+    Parameters
+    ----------
+    rules
+        What a caller passed as ``rules=``.
+
+    Returns
+    -------
+    RuleSet
+
     Raises
     ------
     TypeError
         If ``rules`` is none of these.
+
+    Examples
+    --------
+    >>> default = as_ruleset(None)
+    >>> default.id, as_ruleset(default) is default
+    ('jilin', True)
     """
     if isinstance(rules, RuleSet):
         return rules

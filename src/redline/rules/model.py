@@ -178,6 +178,11 @@ def canonical_project_type(value: object) -> str:
         A canonical name (``"residential"``), a Chinese label or alias (``"住宅"``), or
         ``None`` / ``""`` / NaN for a site without a type.
 
+    Returns
+    -------
+    str
+        A key of :data:`redline.schema.PROJECT_TYPES`.
+
     Raises
     ------
     LayerError
@@ -284,7 +289,14 @@ class Clause:
 
     @property
     def en(self) -> str:
-        """One-line English citation (the Chinese title where no English one is given)."""
+        """One-line English citation (the Chinese title where no English one is given).
+
+        Examples
+        --------
+        >>> Clause("中华人民共和国自然保护区条例", "第三十二条", "2017-10-07",
+        ...        document_en="Regulations on Nature Reserves", issuer="State Council").en
+        'Regulations on Nature Reserves, 第三十二条 (State Council, 2017-10-07)'
+        """
         details = ", ".join(p for p in (self.issuer, self.number, self.date) if p)
         return f"{self.document_en or self.document}, {self.article} ({details})"
 
@@ -697,10 +709,30 @@ class Rule:
         A missing or blank type is general construction: the strictest severity the rule
         gives any type, unless ``severity_by_type`` names ``general`` itself.
 
+        Parameters
+        ----------
+        project_type
+            Anything :func:`canonical_project_type` accepts (Chinese labels included).
+
+        Returns
+        -------
+        str or None
+            A severity of :data:`redline.schema.SEVERITIES`, or ``None`` when the type is
+            exempt or outside ``applies_to``.
+
         Raises
         ------
         LayerError
             If ``project_type`` is not a known project type.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> rule = load_rules()["WS-LEVEL2"]  # second-level water-source protection zone
+        >>> rule.severity_for("residential"), rule.severity_for("科研监测")
+        ('conditional', 'advisory')
+        >>> rule.severity_for(None)  # general construction: the strictest reading
+        'prohibited'
         """
         ptype = canonical_project_type(project_type)
         if ptype in self.severity_by_type:
@@ -713,7 +745,24 @@ class Rule:
         return self.severity
 
     def severities_for(self, project_types: Sequence[object] | pd.Series) -> np.ndarray:
-        """:meth:`severity_for` of many sites at once (object array, ``None`` = no finding)."""
+        """:meth:`severity_for` of many sites at once.
+
+        Parameters
+        ----------
+        project_types
+            One project type per site, in any spelling :meth:`severity_for` accepts.
+
+        Returns
+        -------
+        numpy.ndarray
+            Object array of severities, ``None`` where there is no finding.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> load_rules()["WS-LEVEL2"].severities_for(["住宅", None, "research_monitoring"])
+        array(['conditional', 'prohibited', 'advisory'], dtype=object)
+        """
         codes, uniques = pd.factorize(pd.Series(project_types, dtype=object), use_na_sentinel=True)
         table = np.array(
             [self.severity_for(u) for u in uniques] + [self.severity_for(None)], dtype=object
@@ -726,10 +775,27 @@ class Rule:
         Values are compared in canonical form, so Chinese source values (``核心区``) match
         canonical selectors (``core``). Null values never match.
 
+        Parameters
+        ----------
+        layer_gdf
+            Features of the rule's layer (any frame with the selector's columns).
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean mask, one entry per row; all ``True`` when ``where`` is empty.
+
         Raises
         ------
         LayerError
             If a selector field is not a column of ``layer_gdf``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from redline.rules import load_rules
+        >>> load_rules()["NR-CORE"].select(pd.DataFrame({"zone": ["核心区", "buffer", None]}))
+        array([ True, False, False])
         """
         mask = np.ones(len(layer_gdf), dtype=bool)
         for name, values in self.where.items():
@@ -750,7 +816,15 @@ class Rule:
 
     @property
     def threshold(self) -> str:
-        """The test's threshold in words, e.g. ``"≤ 1000 m"`` or ``"wetland ≥ 50 %"``."""
+        """The test's threshold in words, e.g. ``"≤ 1000 m"`` or ``"wetland ≥ 50 %"``.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> rules = load_rules()
+        >>> rules["PRX-REDLINE"].threshold, rules["LC-WETLAND"].threshold
+        ('≤ 1000 m', 'wetland ≥ 50 %')
+        """
         if self.test == "overlap":
             return "any area"
         if self.test == "proximity":
@@ -893,11 +967,30 @@ class RuleSet:
 
     @property
     def ids(self) -> tuple[str, ...]:
-        """Rule ids in order."""
+        """Rule ids in order.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> load_rules().ids[:3]
+        ('ZON-PROHIBITED', 'ZON-RESTRICTED-ECO', 'ZON-RESTRICTED-AGRI')
+        """
         return tuple(r.id for r in self.rules)
 
     def by_layer(self) -> dict[str, tuple[Rule, ...]]:
-        """Rules grouped by layer kind, in rule order."""
+        """Rules grouped by layer kind, in rule order.
+
+        Returns
+        -------
+        dict of str to tuple of Rule
+            Layer kind (in order of first appearance) → its rules.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> [rule.id for rule in load_rules().by_layer()["redlines"]]
+        ['ECO-REDLINE', 'PRX-REDLINE']
+        """
         groups: dict[str, list[Rule]] = {}
         for rule in self.rules:
             groups.setdefault(rule.layer, []).append(rule)
@@ -914,6 +1007,18 @@ class RuleSet:
 
         A corridors rule needs the line layers its corridors are built from (those with a
         half-width for the selected classes), not a ``corridors`` layer.
+
+        Returns
+        -------
+        set of str
+            Vector and raster layer kinds.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> sorted(load_rules().layers_needed())
+        ['dem', 'farmland', 'landcover', 'redlines', 'reserves', 'rivers', 'roads_rails',
+         'scenic', 'water_sources', 'zoning']
         """
         needed: set[str] = set()
         for rule in self.rules:
@@ -936,6 +1041,12 @@ class RuleSet:
         RuleError
             If two severance rules give one class different minimum passages (test each rule
             with its own ``min_passage_m`` instead).
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> dict(load_rules().corridor_min_passage_m)
+        {'provincial': 500.0, 'secondary': 100.0}
         """
         passages: dict[str, tuple[float, str]] = {}
         for rule in self.rules:
@@ -959,10 +1070,32 @@ class RuleSet:
         ids in ``disable`` are removed; ``other``'s corridor widths and proximity default
         override; rules whose distance came from the proximity default take the new default.
 
+        Parameters
+        ----------
+        other
+            The extension (e.g. a county's rules).
+        disable
+            Ids of this ruleset's rules to drop.
+
+        Returns
+        -------
+        RuleSet
+            A new ruleset with id and version ``"<self>+<other>"``; neither input changes.
+
         Raises
         ------
         RuleError
             If ``disable`` names a rule this ruleset does not have, or one ``other`` defines.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> jilin = load_rules()
+        >>> county = RuleSet("county", "2024", "County rules", rules=(),
+        ...                  corridor_half_widths_m={"rivers.provincial": 1500})
+        >>> merged = jilin.merge(county, disable=["SLOPE-STEEP"])
+        >>> merged.id, len(jilin), len(merged), merged.corridor_half_widths_m["rivers.provincial"]
+        ('jilin+county', 25, 24, 1500.0)
         """
         disable = tuple(disable)
         problems = [
@@ -996,7 +1129,23 @@ class RuleSet:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per rule (columns :data:`RULE_FRAME_COLUMNS`), readable in notebooks."""
+        """One row per rule (columns :data:`RULE_FRAME_COLUMNS`), readable in notebooks.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Selectors, thresholds and severities spelled out as text; ``untyped`` is the
+            severity for a site without a project type.
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> load_rules().to_frame().loc[:2, ["id", "layer", "test", "untyped"]]
+                            id   layer     test      untyped
+        0       ZON-PROHIBITED  zoning  overlap   prohibited
+        1   ZON-RESTRICTED-ECO  zoning  overlap   prohibited
+        2  ZON-RESTRICTED-AGRI  zoning  overlap  conditional
+        """
         rows = [
             {
                 "id": r.id,
@@ -1021,7 +1170,22 @@ class RuleSet:
         return pd.DataFrame(rows, columns=list(RULE_FRAME_COLUMNS))
 
     def to_markdown(self) -> str:
-        """Markdown tables of the rules, the corridor half-widths and the proximity default."""
+        """Markdown tables of the rules, the corridor half-widths and the proximity default.
+
+        Returns
+        -------
+        str
+            The tables, newline-terminated (as in ``docs/rules.md``).
+
+        Examples
+        --------
+        >>> from redline.rules import load_rules
+        >>> text = load_rules().to_markdown()
+        >>> print(text.splitlines()[0])
+        | id | layer | selector | test | threshold | default | untyped | per project type | ...
+        >>> print(text.splitlines()[-1])
+        Default proximity distance: 1000 m.
+        """
 
         def cell(value: object) -> str:
             return str(value).replace("|", "\\|").replace("\n", " ")
