@@ -19,6 +19,7 @@ from redline.geometry import (
     REPAIR_COLUMNS,
     null_or_empty,
     prepare_subjects,
+    private_copy,
     relative_change,
     repair,
 )
@@ -280,3 +281,25 @@ def test_prepare_subjects_reprojects_and_uses_crs_override() -> None:
 def test_prepare_subjects_refuses_when_nothing_is_in_jilin() -> None:
     with pytest.raises(CRSError, match=r"1 of 1 features fall outside Jilin"):
         prepare_subjects(sites([Point(100, 30)], crs=4490), source="s", working_crs=WORKING_CRS)
+
+
+def test_threads_can_share_one_extent() -> None:
+    """Threads checking subjects against one (unprepared) extent object: each prepares a
+    private copy. Preparing and using the shared object crashed the interpreter."""
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    from redline.crs import WORKING_CRS
+
+    ring = shapely.Point(0, 0).buffer(50_000, quad_segs=256)
+    sites = gpd.GeoDataFrame(
+        geometry=[shapely.box(x, 0, x + 100, 100) for x in range(-40_000, 40_000, 80)],
+        crs=WORKING_CRS,
+    )
+    for _ in range(20):
+        extent = private_copy(ring)  # a fresh, never prepared object each round
+        check = partial(prepare_subjects, source="t", working_crs=WORKING_CRS, extent=extent)
+        with ThreadPoolExecutor(4) as pool:
+            outs = list(pool.map(check, [sites] * 4))
+        assert all(out[NOT_ASSESSED_COLUMN].isna().all() for out in outs)
+    assert not shapely.is_prepared(ring)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +38,7 @@ __all__ = [
     "drop_z",
     "null_or_empty",
     "prepare_subjects",
+    "private_copy",
     "relative_change",
     "repair",
 ]
@@ -401,9 +402,12 @@ def prepare_subjects(
         )
 
     if extent is not None:
-        shapely.prepare(extent)
+        # a private prepared copy: GEOS builds a prepared geometry's index lazily, so one shared
+        # by threads (dask partitions against one planning) crashes the interpreter
+        own = private_copy(extent)
+        shapely.prepare(own)
         covered = np.ones(n, dtype=bool)
-        covered[ok] = shapely.covers(extent, geoms[ok])
+        covered[ok] = shapely.covers(own, geoms[ok])
         mark(~covered, "outside the planning extent")
 
     out = projected.copy()
@@ -532,3 +536,33 @@ def _percent(value: float) -> str:
     if np.isinf(value):
         return "from a raw area of 0"
     return "from a raw area near 0" if value >= _NEAR_ZERO_CHANGE else f"{value:.0%}"
+
+
+def private_copy(geoms: Any) -> Any:
+    """New geometry objects with the same coordinates, for this thread alone to prepare.
+
+    GEOS builds a prepared geometry's indexes lazily, on first use: a prepared geometry shared
+    by threads (dask partitions or engine chunks against one planning) can crash the process.
+
+    Parameters
+    ----------
+    geoms
+        A shapely geometry or an array of them.
+
+    Returns
+    -------
+    shapely.Geometry or numpy.ndarray
+        Equal geometries that are distinct objects.
+
+    Examples
+    --------
+    >>> box = shapely.box(0, 0, 1, 1)
+    >>> copy = private_copy(box)
+    >>> copy == box and copy is not box
+    True
+    """
+    return shapely.transform(geoms, _same_coordinates)
+
+
+def _same_coordinates(coords: np.ndarray) -> np.ndarray:
+    return coords

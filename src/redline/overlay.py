@@ -4,7 +4,10 @@ geometries (parcels, sites) and one planning layer, vectorised with shapely 2.
 A layer is prepared once (:func:`prepare_layer`): its polygons or lines are split into parts of at
 most ``max_vertices`` vertices by recursive halving of their bounding boxes (the parts are
 disjoint and cover the feature exactly, so per-part measures add up to the feature's), each part
-remembers its parent row and is prepared for fast predicates.
+remembers its parent row. The parts are shared by every thread and process that uses the
+layer, so they are never prepared themselves: each chunk prepares its own copies of the parts
+it needs (:func:`redline.geometry.private_copy`), since GEOS builds a prepared geometry's
+indexes lazily and two threads doing so at once crash the process.
 
 :func:`overlaps` then, chunk by chunk (subjects sorted along a Hilbert curve), builds an STRtree
 on the *subjects*, queries it in bulk with the layer's parts (bounding boxes), takes the overlap
@@ -35,6 +38,7 @@ import shapely
 from pyproj import CRS
 
 from redline.errors import GeometryError, LayerError
+from redline.geometry import private_copy
 
 __all__ = [
     "DISTANCE_COLUMNS",
@@ -81,9 +85,8 @@ class PreparedLayer:
         The layer's geometries, one per row of the GeoDataFrame it was built from.
     parts
         Single-part pieces of at most ``max_vertices`` vertices (unless a piece could not be
-        split further), disjoint within one feature, prepared. GEOS builds a prepared
-        geometry's indexes lazily, so the same prepared part must not be used by two threads
-        at once: the engine's threads work on their own copies.
+        split further), disjoint within one feature; not prepared (shared by threads: each
+        prepares its own copies).
     parent
         Row position in ``geometries`` of each part.
     part_bounds
@@ -187,7 +190,6 @@ def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> Prepared
     dimension = int(dims.max()) if len(geoms) else 2
     parts, parent = shapely.get_parts(geoms, return_index=True)
     parts, parent = _subdivide(parts, parent, max_vertices=max_vertices, dimension=dimension)
-    shapely.prepare(parts)
     tree = shapely.STRtree(parts)
     return PreparedLayer(
         geometries=geoms,
@@ -402,7 +404,7 @@ def _inside_across_cuts(
     features = unique[multi] % n_features
     wanted, where = np.unique(features, return_inverse=True)
     # This thread's own prepared copies of the whole features (see PreparedLayer.parts).
-    whole = shapely.transform(layer.geometries[wanted], _same)
+    whole = private_copy(layer.geometries[wanted])
     shapely.prepare(whole)
     lead = rest[first[multi]]
     inside = shapely.contains_properly(whole[where], cand[lead])
@@ -555,7 +557,7 @@ def overlay_geometries(
     mine = layer.parent[part] == f[pair]
     pair, part = pair[mine], part[mine]
     used, where = np.unique(part, return_inverse=True)
-    copies = shapely.transform(layer.parts[used], _same)
+    copies = private_copy(layer.parts[used])
     shapely.prepare(copies)
     local = copies[where]
     intersecting = shapely.intersects(local, subj[pair])
@@ -605,7 +607,7 @@ def self_overlaps(layer: PreparedLayer, *, min_area_m2: float = 1.0) -> pd.DataF
         return _empty(SELF_OVERLAP_COLUMNS)
     # private copies: GEOS prepares query geometries lazily, which is not thread-safe on the
     # layer's shared parts (dask threads classifying against one planning crashed here)
-    parts = shapely.transform(layer.parts, _same)
+    parts = private_copy(layer.parts)
     a, b = layer.tree.query(parts, predicate="intersects")
     pa, pb = layer.parent[a], layer.parent[b]
     keep = (pa < pb) & (flagged[pa] | flagged[pb])
@@ -639,11 +641,7 @@ def _local_parts(layer: PreparedLayer, bounds: np.ndarray) -> tuple[np.ndarray, 
     near = np.flatnonzero(
         (pb[:, 0] <= xmax) & (pb[:, 2] >= xmin) & (pb[:, 1] <= ymax) & (pb[:, 3] >= ymin)
     )
-    return near, shapely.transform(layer.parts[near], _same)
-
-
-def _same(coords: np.ndarray) -> np.ndarray:
-    return coords
+    return near, private_copy(layer.parts[near])
 
 
 def _chunks(geoms: np.ndarray, chunk_size: int, *, n_jobs: int | None) -> Iterator[np.ndarray]:
