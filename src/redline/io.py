@@ -25,6 +25,7 @@ import shutil
 import struct
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -122,51 +123,31 @@ def read_layer(
     ('ESRI Shapefile', 'UTF-8', '.cpg')
     """
     path = Path(path)
-    if not path.is_file():
-        raise LayerError(f"{path}: no such file")
-    is_shp = path.suffix.lower() == ".shp"
-    with _utf8_alias(path) as readable:
-        shx_words = None
-        encoding_source = "argument" if encoding else "driver"
-        if is_shp:
-            shx_words, dbf = _check_shapefile(readable, shown=path)
-            encoding, encoding_source = _dbf_encoding(dbf, encoding=encoding, shown=path)
-        layer_name, info = _layer_info(readable, layer=layer, encoding=encoding, shown=path)
-        organize = {"OGR_ORGANIZE_POLYGONS": "DEFAULT"} if is_shp else {}
+    with _checked_source(path, layer=layer, encoding=encoding) as source:
+        if source.info["crs"] is None and crs is None:
+            raise _no_crs(path)
         try:
-            with _gdal_config(organize):
+            with _gdal_config(source.gdal_config):
                 gdf = pyogrio.read_dataframe(
-                    readable,
-                    layer=layer_name,
-                    encoding=_gdal_codec(encoding),
+                    source.readable,
+                    layer=source.layer,
+                    encoding=source.codec,
                     columns=columns,
-                    fid_as_index=is_shp,
+                    fid_as_index=source.is_shp,
                 )
         except (DataSourceError, DataLayerError, FieldError, UnicodeDecodeError) as exc:
             raise LayerError(f"{path}: cannot be read: {exc}") from exc
-    if shx_words is not None:
-        _check_shapefile_geometries(gdf, shx_words, shown=path)
+    if source.shx_words is not None:
+        _check_shapefile_geometries(gdf, source.shx_words, shown=path)
     gdf = gdf.reset_index(drop=True)
     gdf[gdf.geometry.name] = gpd.GeoSeries(
         drop_z(np.asarray(gdf.geometry.values), source=path), crs=gdf.crs
     )
     if gdf.crs is None:
-        if crs is None:
-            raise CRSError(
-                f"{path}: the file has no coordinate reference system (no .prj or CRS). "
-                "Pass crs='EPSG:4490' (or the CRS the data was made in) to read_layer, or add "
-                "a .prj file."
-            )
         gdf = gdf.set_crs(crs)
     elif crs is not None:
         logger.info("%s: the file declares %s; crs=%r ignored", path, gdf.crs.name, crs)
-    gdf.attrs["redline"] = {
-        "path": str(path),
-        "layer": layer_name,
-        "driver": info["driver"],
-        "encoding": encoding or info["encoding"],
-        "encoding_source": encoding_source,
-    }
+    gdf.attrs["redline"] = source.provenance(path)
     return gdf
 
 
@@ -330,48 +311,28 @@ def iter_layer_chunks(
             f"chunk_size must be a positive whole number of features; received {chunk_size!r}"
         )
     path = Path(path)
-    if not path.is_file():
-        raise LayerError(f"{path}: no such file")
-    is_shp = path.suffix.lower() == ".shp"
-    with _utf8_alias(path) as readable:
-        shx_words = None
-        encoding_source = "argument" if encoding else "driver"
-        if is_shp:
-            shx_words, dbf = _check_shapefile(readable, shown=path)
-            encoding, encoding_source = _dbf_encoding(dbf, encoding=encoding, shown=path)
-        layer_name, info = _layer_info(readable, layer=layer, encoding=encoding, shown=path)
-        if info["crs"] is None and crs is None:
-            raise CRSError(
-                f"{path}: the file has no coordinate reference system (no .prj or CRS). "
-                "Pass crs='EPSG:4490' (or the CRS the data was made in), or add a .prj file."
-            )
-        codec = _gdal_codec(encoding)
-        organize = {"OGR_ORGANIZE_POLYGONS": "DEFAULT"} if is_shp else {}
-        provenance = {
-            "path": str(path),
-            "layer": layer_name,
-            "driver": info["driver"],
-            "encoding": encoding or info["encoding"],
-            "encoding_source": encoding_source,
-            "features": int(info["features"]),
-        }
+    with _checked_source(path, layer=layer, encoding=encoding) as source:
+        if source.info["crs"] is None and crs is None:
+            raise _no_crs(path)
+        provenance = {**source.provenance(path), "features": int(source.info["features"])}
         try:
-            dtypes = _whole_read_dtypes(readable, info, layer=layer_name, encoding=codec)
+            dtypes = _whole_read_dtypes(source.readable, source.info, layer=source.layer,
+                                        encoding=source.codec)
             start = 0
             while True:
-                with _gdal_config(organize):
+                with _gdal_config(source.gdal_config):
                     gdf = pyogrio.read_dataframe(
-                        readable,
-                        layer=layer_name,
-                        encoding=codec,
-                        fid_as_index=is_shp,
+                        source.readable,
+                        layer=source.layer,
+                        encoding=source.codec,
+                        fid_as_index=source.is_shp,
                         skip_features=start,
                         max_features=chunk_size,
                     )
                 if start and not len(gdf):
                     return
-                if shx_words is not None:
-                    _check_shapefile_geometries(gdf, shx_words, shown=path)
+                if source.shx_words is not None:
+                    _check_shapefile_geometries(gdf, source.shx_words, shown=path)
                 gdf.index = pd.RangeIndex(start, start + len(gdf))
                 gdf[gdf.geometry.name] = gpd.GeoSeries(
                     drop_z(np.asarray(gdf.geometry.values), source=path),
@@ -467,6 +428,62 @@ def staged(directory: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 # --- reading helpers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A vector file after the checks every read makes (see :func:`_checked_source`)."""
+
+    readable: Path  # the file, or an ASCII-named link to it
+    is_shp: bool
+    shx_words: np.ndarray | None  # record lengths from the .shx (Shapefiles)
+    encoding: str | None
+    encoding_source: str
+    layer: str
+    info: Mapping
+
+    @property
+    def codec(self) -> str | None:
+        return _gdal_codec(self.encoding)
+
+    @property
+    def gdal_config(self) -> dict[str, str]:
+        # counter-clockwise outer rings (non-ESRI writers) must not become holes
+        return {"OGR_ORGANIZE_POLYGONS": "DEFAULT"} if self.is_shp else {}
+
+    def provenance(self, path: Path) -> dict[str, object]:
+        return {
+            "path": str(path),
+            "layer": self.layer,
+            "driver": self.info["driver"],
+            "encoding": self.encoding or self.info["encoding"],
+            "encoding_source": self.encoding_source,
+        }
+
+
+@contextlib.contextmanager
+def _checked_source(path: Path, *, layer: str | None, encoding: str | None) -> Iterator[_Source]:
+    """Open ``path`` for reading after the Shapefile consistency checks and the DBF encoding
+    detection, which whole and chunked reads share."""
+    if not path.is_file():
+        raise LayerError(f"{path}: no such file")
+    is_shp = path.suffix.lower() == ".shp"
+    with _utf8_alias(path) as readable:
+        shx_words = None
+        encoding_source = "argument" if encoding else "driver"
+        if is_shp:
+            shx_words, dbf = _check_shapefile(readable, shown=path)
+            encoding, encoding_source = _dbf_encoding(dbf, encoding=encoding, shown=path)
+        layer_name, info = _layer_info(readable, layer=layer, encoding=encoding, shown=path)
+        yield _Source(readable, is_shp, shx_words, encoding, encoding_source, layer_name, info)
+
+
+def _no_crs(path: Path) -> CRSError:
+    return CRSError(
+        f"{path}: the file has no coordinate reference system (no .prj or CRS). Pass "
+        "crs='EPSG:4490' (or the CRS the data was made in) when reading it, or add a .prj file."
+    )
+
 
 
 @contextlib.contextmanager
