@@ -304,7 +304,7 @@ def screen(
     subjects = prepare_subjects(sites, source=source, working_crs=planning.crs, crs=crs,
                                 extent=planning.extent)
     run = _Run(geoms=np.asarray(subjects.geometry.values), types=types, planning=planning,
-               ruleset=ruleset, n_jobs=n_jobs)
+               ruleset=ruleset, n_jobs=n_jobs, severity=_severities(ruleset, types))
     reasons = subjects["not_assessed_reason"].to_numpy(dtype=object).copy()
 
     by_layer = ruleset.by_layer()
@@ -319,14 +319,14 @@ def screen(
         for rule in layer_rules:
             missing = _missing_layers(rule, ruleset, planning)
             if missing:
-                _not_assessed(reasons, _applies((rule,), types),
+                _not_assessed(reasons, _applies((rule,), run),
                               f"the {' and '.join(map(repr, missing))} layer needed by rule "
                               f"{rule.id} is missing")
         if not _present(layer, planning):
             continue
         if layer in planning.rasters:
             found, coverage = _raster_findings(layer, layer_rules, run)
-            applies, present = _applies(layer_rules, types), ~pd.isna(run.geoms)
+            applies, present = _applies(layer_rules, run), ~pd.isna(run.geoms)
             _not_assessed(reasons, applies & present & (coverage == 0),
                           f"no {layer} data under the site")
             _not_assessed(reasons, applies & present & (coverage < _FULL_COVERAGE),
@@ -413,11 +413,16 @@ def _present(layer: str, planning: Planning) -> bool:
     return layer in planning
 
 
-def _applies(rules: Iterable[Rule], types: np.ndarray) -> np.ndarray:
+def _severities(ruleset: RuleSet, types: np.ndarray) -> dict[str, np.ndarray]:
+    """Each rule's severity for each site (``None``: no finding), looked up once per run."""
+    return {rule.id: rule.severities_for(types) for rule in ruleset}
+
+
+def _applies(rules: Iterable[Rule], run: _Run) -> np.ndarray:
     """Sites for which at least one of ``rules`` could give a finding."""
-    out = np.zeros(len(types), dtype=bool)
+    out = np.zeros(len(run.types), dtype=bool)
     for rule in rules:
-        out |= pd.notna(rule.severities_for(types))
+        out |= pd.notna(run.severity[rule.id])
     return out
 
 
@@ -435,6 +440,7 @@ class _Run:
     planning: Planning
     ruleset: RuleSet
     n_jobs: int | None
+    severity: dict[str, np.ndarray]  # rule id → severity per site (see _severities)
 
 
 def _vector_findings(
@@ -472,7 +478,7 @@ def _vector_findings(
             found.append(_rows(rule, hits, run, features=features))
         elif rule.test == "severance":
             # only sites whose project type the rule can give a finding (severance is costly)
-            applies = _applies((rule,), run.types)[pairs["subject"].to_numpy()]
+            applies = _applies((rule,), run)[pairs["subject"].to_numpy()]
             candidates = pairs[selected[pairs["feature"].to_numpy()] & applies]
             candidates = candidates.reset_index(drop=True)
             min_passage = cast(float, rule.min_passage_m)  # required of severance rules
@@ -542,7 +548,7 @@ def _rows(
     at the end, since a frame per rule costs more than the geometry of a small batch.
     """
     subject = hits["subject"].to_numpy(dtype=np.int64)
-    severity = rule.severities_for(run.types[subject])
+    severity = run.severity[rule.id][subject]
     keep = pd.notna(severity)
     if not keep.any():
         return None
