@@ -58,19 +58,8 @@ def make_sites(
         centres = np.concatenate([centres, xy[inside]])[:n]
     area = np.exp(rng.uniform(np.log(2_500.0), np.log(160_000.0), n))
     aspect = rng.uniform(1.0, 3.0, n)
-    half = np.column_stack([np.sqrt(area * aspect), np.sqrt(area / aspect)]) / 2
     angle = rng.uniform(0.0, np.pi, n)
-    corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)], dtype=float)
-    local = corners[None] * half[:, None]
-    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    ring = np.stack(
-        [
-            centres[:, :1] + local[..., 0] * cos - local[..., 1] * sin,
-            centres[:, 1:] + local[..., 0] * sin + local[..., 1] * cos,
-        ],
-        axis=-1,
-    )
-    geoms = shapely.polygons(ring)
+    geoms = _rectangles(centres, area, aspect, angle)
     kind = rng.random(n)
     is_point = kind < points
     is_line = (kind >= points) & (kind < points + lines)
@@ -154,8 +143,15 @@ def make_engine_sites(n: int, *, seed: int = 4) -> gpd.GeoSeries:
     centres = rng.uniform(-half_side, half_side, (n, 2))
     area = rng.uniform(10_000.0, 100_000.0, n)
     aspect = rng.uniform(1.0, 2.5, n)
-    half = np.column_stack([np.sqrt(area * aspect), np.sqrt(area / aspect)]) / 2
     angle = rng.uniform(0.0, np.pi, n)
+    return gpd.GeoSeries(_rectangles(centres, area, aspect, angle), crs=WORKING_CRS)
+
+
+def _rectangles(
+    centres: np.ndarray, area: np.ndarray, aspect: np.ndarray, angle: np.ndarray
+) -> np.ndarray:
+    """Rectangles of the given areas and aspect ratios, rotated by ``angle`` about ``centres``."""
+    half = np.column_stack([np.sqrt(area * aspect), np.sqrt(area / aspect)]) / 2
     corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)], dtype=float)
     local = corners[None] * half[:, None]
     cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
@@ -166,4 +162,4 @@ def make_engine_sites(n: int, *, seed: int = 4) -> gpd.GeoSeries:
         ],
         axis=-1,
     )
-    return gpd.GeoSeries(shapely.polygons(ring), crs=WORKING_CRS)
+    return shapely.polygons(ring)
