@@ -440,6 +440,11 @@ def _structure(geoms: np.ndarray) -> np.ndarray:
     >>> whole = shapely.make_valid(parts, method="structure", keep_collapsed=False)
     >>> round(whole.area, 2), round(_structure(np.array([parts]))[0].area, 2)
     (2.93, 5.47)
+    >>> spike = shapely.from_wkt("POLYGON ((1 1, 3 0, 1 1, 0 2, 3 0, 1 1))")
+    >>> shapely.make_valid(spike, method="structure", keep_collapsed=False).is_empty
+    True
+    >>> _structure(np.array([spike]))[0].area
+    0.5
     """
     fixed = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
     polygonal = shapely.get_dimensions(geoms) == 2
@@ -449,6 +454,17 @@ def _structure(geoms: np.ndarray) -> np.ndarray:
             shapely.get_parts(geoms[i]), method="structure", keep_collapsed=False
         )
         fixed[i] = shapely.union_all(_flat_parts(pieces)[0], grid_size=_REPAIR_GRID_M)
+    # The structure method can read a ring with a spike back along its first edge as collapsed
+    # and return nothing at all; the linework method still finds the enclosed area then.
+    # (GEOS refuses some degenerate rings outright: those stay empty and are refused later.)
+    for i in np.flatnonzero(polygonal & shapely.is_empty(fixed) & ~shapely.is_empty(geoms)):
+        try:
+            parts = shapely.get_parts(shapely.make_valid(geoms[i], method="linework"))
+        except shapely.errors.GEOSException:
+            continue
+        kept = parts[shapely.get_dimensions(parts) == 2]
+        if len(kept):
+            fixed[i] = shapely.union_all(kept, grid_size=_REPAIR_GRID_M)
     return fixed
 
 
