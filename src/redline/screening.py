@@ -373,7 +373,7 @@ def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
     ``project_ty`` (10 bytes): that spelling is read too, or every type would be lost."""
     column = next((c for c in PROJECT_TYPE_COLUMNS if c in sites.columns), None)
     if column is None:
-        return np.full(len(sites), schema.GENERAL_CONSTRUCTION, dtype=object)
+        return _repeat(schema.GENERAL_CONSTRUCTION, len(sites))
     codes, uniques = pd.factorize(sites[column], use_na_sentinel=True)
     canonical, unknown = [], []
     for value in uniques:
@@ -556,7 +556,7 @@ def _rows(
     n = len(subject)
 
     def constant(value: object) -> np.ndarray:
-        return np.full(n, value, dtype=object)
+        return _repeat(value, n)
 
     def number(column: str) -> np.ndarray:
         if column not in hits:
@@ -589,6 +589,14 @@ def _rows(
     rows["geometry"] = (overlay_geometries(run.geoms, prepared, hits) if prepared is not None
                         else run.geoms[subject])
     return rows
+
+
+def _repeat(value: object, n: int) -> np.ndarray:
+    """``n`` references to one ``value`` (``np.full`` would copy a string into every element:
+    a rule's texts, repeated over millions of findings, would fill gigabytes)."""
+    out = np.empty(n, dtype=object)
+    out[:] = value
+    return out
 
 
 # -- outputs -----------------------------------------------------------------------------------
@@ -626,7 +634,7 @@ def _with_verdicts(sites: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, *, reaso
     subject = findings["subject"].to_numpy(dtype=np.int64)
     first = findings.drop_duplicates("subject")  # strictest finding of each site
     at = first["subject"].to_numpy(dtype=np.int64)
-    verdict = np.full(n, "clear", dtype=object)
+    verdict = _repeat("clear", n)
     decisive = np.full(n, None, dtype=object)
     clause = np.full(n, None, dtype=object)
     verdict[at] = first["severity"].to_numpy()
