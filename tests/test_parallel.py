@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import warnings
 
@@ -16,7 +17,7 @@ import shapely
 from shapely.affinity import translate
 
 import redline
-from redline import datasets
+from redline import datasets, parallel
 from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.parallel import classify_dask, concat_screenings, is_dask_frame, screen_dask
 
@@ -219,3 +220,81 @@ def test_classify_on_local_threads_after_screening_the_same_planning(sites):
             out = classify_dask(dask_geopandas.from_geopandas(parcels, npartitions=3), planning)
         expected = redline.classify(parcels, planning, n_jobs=1)
         pd.testing.assert_series_equal(out["zone"], expected["zone"])
+
+
+# -- forked worker processes (the default for large batches) --------------------------------------
+
+
+@pytest.fixture
+def fork_small(monkeypatch):
+    """Fork for batches of 10 or more; records the number of chunks of each forked run."""
+    monkeypatch.setattr(parallel, "FORK_MIN_SITES", 10)
+    monkeypatch.setattr(parallel, "FORK_MIN_PARCELS", 10)
+    calls = []
+    real = parallel._fork_map
+
+    def counted(func, frame, **kwargs):
+        results = real(func, frame, **kwargs)
+        calls.append(len(results))
+        return results
+
+    monkeypatch.setattr(parallel, "_fork_map", counted)
+    return calls
+
+
+def test_fork_workers_only_for_large_batches_and_several_cores():
+    cores = len(os.sched_getaffinity(0))
+    assert parallel.fork_workers(19_999, None, minimum=20_000) == 1
+    assert parallel.fork_workers(10**6, 1, minimum=20_000) == 1
+    assert parallel.fork_workers(10**6, None, minimum=20_000) == cores
+    assert parallel.fork_workers(10**6, cores + 5, minimum=20_000) == cores  # no oversubscribing
+    assert parallel.fork_workers(25_000, 8, minimum=20_000) == min(2, cores)  # ≥ minimum/2 each
+    with pytest.raises(LayerError, match="n_jobs must be at least 1; received 0"):
+        parallel.fork_workers(10**6, 0, minimum=20_000)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
+def test_screen_on_forked_workers_equals_single_process(fork_small, sites, planning, oracle):
+    got = redline.screen(sites, planning, n_jobs=2)
+    assert fork_small == [8]  # 235 sites in 8 chunks (4 per worker) on worker processes
+    assert_same_screening(got, oracle)
+    assert got.planning is planning and got.rules == oracle.rules
+    assert got.sites.index.equals(sites.index)
+    assert got.summary()["sites"].tolist() == [2, 66, 70, 43, 54]
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
+def test_classify_on_forked_workers_equals_single_process(fork_small, planning):
+    parcels = gpd.read_file(datasets.get_path("parcels")).head(200)
+    got = redline.classify(parcels, planning, n_jobs=2)
+    assert fork_small == [8]
+    pd.testing.assert_frame_equal(got, redline.classify(parcels.head(200), planning, n_jobs=1))
+    assert got["zone"].value_counts().sum() == 200
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
+def test_forked_workers_fail_and_warn_like_the_single_process(fork_small, sites, planning):
+    odd = sites.iloc[:60].copy()
+    odd["project_type"] = "spaceport"
+    with pytest.warns(RedlineWarning, match="unknown project_type values") as caught:
+        got = redline.screen(odd, planning, n_jobs=2)
+    assert len([w for w in caught if "spaceport" in str(w.message)]) == 1
+    assert (got.sites["project_type_used"] == redline.schema.GENERAL_CONSTRUCTION).all()
+    # refused before any worker starts: duplicate ids in different chunks
+    twice = pd.concat([sites.iloc[:50], sites.iloc[45:60]], ignore_index=True)
+    with pytest.raises(LayerError, match=r"not unique: \['JL-0046'"):
+        redline.screen(twice, planning, n_jobs=2)
+    # raised in a worker, re-raised here
+    with pytest.raises(CRSError, match="no coordinate reference system"):
+        redline.screen(sites.iloc[:60].set_crs(None, allow_override=True), planning, n_jobs=2)
+    # a chunk wholly outside Jilin is not assessed; the whole input outside is refused
+    away = sites.iloc[:50].copy()
+    away["site_id"] = [f"FAR-{i}" for i in range(50)]
+    away["geometry"] = away.geometry.apply(lambda g: translate(g, xoff=-30))
+    both = pd.concat([sites.iloc[:40], away], ignore_index=True)
+    got = redline.screen(both, planning, n_jobs=2)
+    assert_same_screening(got, redline.screen(both, planning, n_jobs=1))
+    assert (got.sites["verdict"].iloc[40:] == "not_assessed").all()
+    with pytest.raises(CRSError, match="fall outside Jilin"):
+        redline.screen(away, planning, n_jobs=2)
+    assert fork_small == [8, 8, 8]  # the batches the workers ran to the end (not the 2 refused)

@@ -9,6 +9,7 @@ overlay engine (overlaps and proximity), corridor severance and raster statistic
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from collections.abc import Iterable
@@ -24,12 +25,7 @@ from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
 from redline.errors import LayerError, RedlineWarning
 from redline.geometry import prepare_subjects
-from redline.overlay import (
-    PreparedLayer,
-    nearest_within,
-    overlaps,
-    overlay_geometries,
-)
+from redline.overlay import PreparedLayer, _near_pairs, _overlap_pairs, _pair_geometries
 from redline.planning import Planning, load_planning
 from redline.raster import landcover_shares, slope_stats
 from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type, load_rules
@@ -268,9 +264,12 @@ def screen(
     crs
         CRS to assume for sites that declare none.
     n_jobs
-        Threads for the overlay engine (default: all cores). Results do not depend on it.
+        Cores to use (default: all). A batch of :data:`redline.parallel.FORK_MIN_SITES` sites
+        or more is split into chunks screened on that many worker processes (forked, on
+        Linux); a smaller one on that many threads of the overlay engine. Results do not
+        depend on it.
     progress
-        Show a progress bar over the layers.
+        Show a progress bar over the layers (over the chunks, on worker processes).
 
     Returns
     -------
@@ -290,7 +289,13 @@ def screen(
     >>> sorted(set(result.sites.verdict)) == sorted(schema.VERDICTS)
     True
     """
-    from redline.parallel import is_dask_frame, screen_dask
+    from redline.parallel import (
+        FORK_MIN_SITES,
+        fork_workers,
+        is_dask_frame,
+        screen_dask,
+        screen_forked,
+    )
 
     if is_dask_frame(sites):  # partitions screened in parallel, one thread each
         return screen_dask(sites, planning, rules=rules, crs=crs, progress=progress)
@@ -300,6 +305,9 @@ def screen(
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     source = str(sites.attrs.get("redline", {}).get("path", "sites"))
     site_ids = _site_ids(sites, source=source)
+    workers = fork_workers(len(sites), n_jobs, minimum=FORK_MIN_SITES)
+    if workers > 1:  # a large batch: chunks on worker processes
+        return screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers, progress=progress)
     types = _project_types(sites, source=source)
     subjects = prepare_subjects(sites, source=source, working_crs=planning.crs, crs=crs,
                                 extent=planning.extent)
@@ -310,7 +318,7 @@ def screen(
     by_layer = ruleset.by_layer()
     overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
     findings: list[_Columns | None] = []
-    layer_overlaps = pd.DataFrame(np.nan, index=sites.index, columns=list(LAYER_OVERLAPS))
+    totals: dict[str, np.ndarray] = {}
     from tqdm.auto import tqdm
 
     for layer in tqdm([*by_layer, *sorted(overlap_layers - set(by_layer))], desc="screening",
@@ -336,14 +344,17 @@ def screen(
             found, pairs = _vector_findings(layer, layer_rules, run)
             for column, (kind, selector) in LAYER_OVERLAPS.items():
                 if kind == layer:
-                    layer_overlaps[column] = _overlap_totals(pairs, planning[layer], selector,
-                                                             n=len(sites))
+                    totals[column] = _overlap_totals(pairs, planning[layer], selector,
+                                                     n=len(sites))
         findings.extend(found)
 
-    table = _findings_table(findings, site_ids=site_ids, order=ruleset.ids, crs=planning.crs)
-    out = _with_verdicts(sites, table, reasons=reasons, site_ids=site_ids, types=types)
-    return Screening(sites=out, findings=table.drop(columns="subject"),
-                     layer_overlaps=layer_overlaps, planning=planning, rules=ruleset)
+    table, columns = _findings_table(findings, site_ids=site_ids, order=ruleset.ids,
+                                     crs=planning.crs)
+    out = _with_verdicts(sites, columns, reasons=reasons, site_ids=site_ids, types=types)
+    layer_overlaps = pd.DataFrame({name: totals.get(name, np.full(len(sites), np.nan))
+                                   for name in LAYER_OVERLAPS}, index=sites.index)
+    return Screening(sites=out, findings=table, layer_overlaps=layer_overlaps,
+                     planning=planning, rules=ruleset)
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -351,6 +362,11 @@ def _site_ids(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
     if "site_id" not in sites.columns:
         return np.array([str(i) for i in sites.index], dtype=object)
     ids = sites["site_id"]
+    values = ids.to_numpy(dtype=object)
+    if all(type(v) is str for v in values):  # plain text: Python's strip, as pandas' str.strip
+        text = np.array([v.strip() for v in values], dtype=object)
+        if len(set(text)) == len(text) and not (text == "").any():
+            return text
     blank = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
     if blank.any():
         raise LayerError(f"{source}: {int(blank.sum())} sites have no site_id (rows "
@@ -414,8 +430,10 @@ def _present(layer: str, planning: Planning) -> bool:
 
 
 def _severities(ruleset: RuleSet, types: np.ndarray) -> dict[str, np.ndarray]:
-    """Each rule's severity for each site (``None``: no finding), looked up once per run."""
-    return {rule.id: rule.severities_for(types) for rule in ruleset}
+    """Each rule's severity for each site (``None``: no finding), looked up once per run and
+    project type."""
+    codes, uniques = pd.factorize(types)
+    return {rule.id: rule.severities_for(uniques)[codes] for rule in ruleset}
 
 
 def _applies(rules: Iterable[Rule], run: _Run) -> np.ndarray:
@@ -445,61 +463,73 @@ class _Run:
 
 def _vector_findings(
     layer: str, rules: Iterable[Rule], run: _Run
-) -> tuple[list[_Columns | None], pd.DataFrame]:
+) -> tuple[list[_Columns | None], _Columns]:
     """Findings of the overlap, proximity and severance rules on one vector layer, and the
-    overlap pairs (for the layer totals)."""
+    overlap pairs (for the layer totals; columns of :data:`redline.overlay.OVERLAP_COLUMNS`).
+
+    Pairs stay column arrays throughout: frames cost more than the geometry of a small batch.
+    """
     rules = tuple(rules)
     if layer == CORRIDORS:
         corridors = run.planning.corridors(run.ruleset.corridor_half_widths_m)
         if corridors is None:  # no corridor reaches the extent, where every assessed site is
-            return [], pd.DataFrame()
+            return [], {}
         features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
-    pairs = overlaps(run.geoms, prepared, n_jobs=run.n_jobs)
-    contact = pairs["contact"].to_numpy()
-    touching, pairs = pairs[contact], pairs[~contact].reset_index(drop=True)
+    labels = (features["feature_id"].to_numpy(dtype=object),
+              features["name"].to_numpy(dtype=object))
+    found_pairs = _overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs)
+    contact = found_pairs["contact"]
+    touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
     reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)
     near = None
     if reach > 0:
-        near = pd.concat([
-            nearest_within(run.geoms, prepared, max_distance=reach, n_jobs=run.n_jobs),
-            touching[["subject", "feature"]].assign(distance_m=0.0),  # edge contact: 0 m away
-        ], ignore_index=True)
+        nearby = _near_pairs(run.geoms, prepared, max_distance=reach, n_jobs=run.n_jobs)
+        near = {  # edge contact: 0 m away
+            "subject": np.concatenate([nearby["subject"], touching["subject"]]),
+            "feature": np.concatenate([nearby["feature"], touching["feature"]]),
+            "distance_m": np.concatenate([nearby["distance_m"],
+                                          np.zeros(len(touching["subject"]))]),
+        }
     found = []
     for rule in rules:
         selected = rule.select(features)
         if rule.test == "overlap":
-            hits = pairs[selected[pairs["feature"].to_numpy()]]
-            found.append(_rows(rule, hits, run, features=features, prepared=prepared))
+            hits = _take(pairs, selected[pairs["feature"]])
+            found.append(_rows(rule, hits, run, labels=labels, prepared=prepared))
         elif rule.test == "proximity" and near is not None:
-            within = near["distance_m"].to_numpy() <= rule.distance_m
-            hits = near[selected[near["feature"].to_numpy()] & within]
-            found.append(_rows(rule, hits, run, features=features))
+            within = near["distance_m"] <= rule.distance_m
+            hits = _take(near, selected[near["feature"]] & within)
+            found.append(_rows(rule, hits, run, labels=labels))
         elif rule.test == "severance":
             # only sites whose project type the rule can give a finding (severance is costly)
-            applies = _applies((rule,), run)[pairs["subject"].to_numpy()]
-            candidates = pairs[selected[pairs["feature"].to_numpy()] & applies]
-            candidates = candidates.reset_index(drop=True)
+            applies = _applies((rule,), run)[pairs["subject"]]
+            candidates = _take(pairs, selected[pairs["feature"]] & applies)
             min_passage = cast(float, rule.min_passage_m)  # required of severance rules
             cut = severance(gpd.GeoSeries(run.geoms, crs=run.planning.crs), features,
-                            candidates, min_passage_m=min_passage, widths_of="severing")
-            hits = candidates[cut["severs"].to_numpy(dtype=bool)]
-            passage = cut["passage_m"].to_numpy()[cut["severs"].to_numpy(dtype=bool)]
-            found.append(_rows(rule, hits, run, features=features, prepared=prepared,
+                            pd.DataFrame(candidates), min_passage_m=min_passage,
+                            widths_of="severing")
+            severs = cut["severs"].to_numpy(dtype=bool)
+            passage = cut["passage_m"].to_numpy()[severs]
+            found.append(_rows(rule, _take(candidates, severs), run, labels=labels,
+                               prepared=prepared,
                                measure=[f"widest passage left {p:,.0f} m" for p in passage]))
     return found, pairs
 
 
-def _overlap_totals(pairs: pd.DataFrame, features: gpd.GeoDataFrame,
+def _take(columns: _Columns, rows: np.ndarray) -> _Columns:
+    """The ``rows`` (a mask or positions) of every column."""
+    return {name: values[rows] for name, values in columns.items()}
+
+
+def _overlap_totals(pairs: _Columns, features: gpd.GeoDataFrame,
                     selector: tuple[str, str] | None, *, n: int) -> np.ndarray:
     """Overlap area (m²) of each site with the selected features of one layer."""
     if selector is not None:
         field_name, value = selector
-        keep = features[field_name].to_numpy()[pairs["feature"].to_numpy()] == value
-        pairs = pairs[keep]
-    totals = np.bincount(pairs["subject"].to_numpy(dtype=np.int64),
-                         weights=pairs["overlap_m2"].to_numpy(), minlength=n)
+        pairs = _take(pairs, features[field_name].to_numpy()[pairs["feature"]] == value)
+    totals = np.bincount(pairs["subject"], weights=pairs["overlap_m2"], minlength=n)
     return totals.astype(np.float64)  # bincount of no pairs is int64
 
 
@@ -521,38 +551,38 @@ def _raster_findings(
             label = "+".join(rule.classes)
             hit = (value >= rule.min_share).to_numpy()
             text = [f"{label} {v:.0%} of the site" for v in value[hit]]
-            hits = pd.DataFrame({"subject": np.flatnonzero(hit),
-                                 "overlap_share": value[hit].to_numpy()})
+            hits = {"subject": np.flatnonzero(hit), "overlap_share": value[hit].to_numpy()}
         else:  # a slope is no share of the site: it is in the measure text only
             value = stats[f"slope_{rule.statistic}_deg"]
             hit = (value >= rule.max_slope_deg).to_numpy()
             text = [f"{rule.statistic} slope {v:.1f}°" for v in value[hit]]
-            hits = pd.DataFrame({"subject": np.flatnonzero(hit)})
+            hits = {"subject": np.flatnonzero(hit)}
         found.append(_rows(rule, hits, run, measure=text))
     return found, stats["coverage"].to_numpy()
 
 
 def _rows(
     rule: Rule,
-    hits: pd.DataFrame,
+    hits: _Columns,
     run: _Run,
     *,
-    features: gpd.GeoDataFrame | None = None,
+    labels: tuple[np.ndarray, np.ndarray] | None = None,
     prepared: PreparedLayer | None = None,
     measure: Iterable[str] | None = None,
 ) -> _Columns | None:
-    """Findings of one rule from its candidate rows (``subject``, and ``feature`` for vector
-    layers), keeping those the site's project type makes a finding, with its severity.
+    """Findings of one rule from its candidate rows (column arrays: ``subject``, and
+    ``feature`` for vector layers, whose ``labels`` are the features' ids and names), keeping
+    those the site's project type makes a finding, with its severity.
 
     Returned as column arrays (``None`` when there is none): one frame is built for all rules
     at the end, since a frame per rule costs more than the geometry of a small batch.
     """
-    subject = hits["subject"].to_numpy(dtype=np.int64)
+    subject = hits["subject"].astype(np.int64)
     severity = run.severity[rule.id][subject]
     keep = pd.notna(severity)
     if not keep.any():
         return None
-    hits, subject = hits[keep], subject[keep]
+    hits, subject = _take(hits, keep), subject[keep]
     n = len(subject)
 
     def constant(value: object) -> np.ndarray:
@@ -561,7 +591,7 @@ def _rows(
     def number(column: str) -> np.ndarray:
         if column not in hits:
             return np.full(n, np.nan)
-        return hits[column].to_numpy(dtype=np.float64)
+        return hits[column].astype(np.float64)
 
     rows: _Columns = {
         "subject": subject,
@@ -581,13 +611,13 @@ def _rows(
         "feature_id": constant(None),
         "feature_name": constant(None),
     }
-    if features is not None:
-        feature = hits["feature"].to_numpy(dtype=np.int64)
-        rows["feature_id"] = features["feature_id"].to_numpy(dtype=object)[feature]
-        rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
+    if labels is not None:
+        feature = hits["feature"].astype(np.int64)
+        rows["feature_id"], rows["feature_name"] = labels[0][feature], labels[1][feature]
     # overlap findings carry the overlap itself; the others the site
-    rows["geometry"] = (overlay_geometries(run.geoms, prepared, hits) if prepared is not None
-                        else run.geoms[subject])
+    rows["geometry"] = (
+        _pair_geometries(run.geoms, prepared, subject, hits["feature"].astype(np.int64))
+        if prepared is not None else run.geoms[subject])
     return rows
 
 
@@ -601,45 +631,58 @@ def _repeat(value: object, n: int) -> np.ndarray:
 
 # -- outputs -----------------------------------------------------------------------------------
 def _findings_table(parts: list[_Columns | None], *, site_ids: np.ndarray,
-                    order: tuple[str, ...], crs: Any) -> gpd.GeoDataFrame:
+                    order: tuple[str, ...], crs: Any) -> tuple[gpd.GeoDataFrame, _Columns]:
     """All findings, strictest first within each site, in a fixed order (sites as given, then
-    severity, rule order in the ruleset, feature id) so that batch and per-site runs agree."""
+    severity, rule order in the ruleset, feature id) so that batch and per-site runs agree;
+    and the same columns as arrays, with ``subject`` (the site's position)."""
     found = [p for p in parts if p is not None]
-    if not found:
-        empty = pd.DataFrame({c: pd.Series(dtype=_FINDING_DTYPES.get(c, str))
-                              for c in ["subject", *FINDING_COLUMNS]})
-        return gpd.GeoDataFrame(empty, geometry=[], crs=crs)
-    columns = {name: np.concatenate([p[name] for p in found]) for name in found[0]}
-    rank = np.array([schema.severity_rank(v) for v in columns["severity"]])
-    position = {rule_id: i for i, rule_id in enumerate(order)}
-    rule = np.array([position[v] for v in columns["rule_id"]])
-    feature = pd.factorize(pd.Series(columns["feature_id"]).fillna("").astype(str),
-                           sort=True)[0]
-    at = np.lexsort((feature, rule, rank, columns["subject"]))
-    columns = {name: values[at] for name, values in columns.items()}
-    columns["site_id"] = site_ids[columns["subject"]]
-    columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v] for v in columns["severity"]],
-                                      dtype=object)
-    geometry = columns.pop("geometry")
-    table = pd.DataFrame({name: pd.Series(columns[name], dtype=_FINDING_DTYPES.get(name))
-                          for name in ["subject", *FINDING_COLUMNS]})
-    return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
+    if found:
+        columns = {name: np.concatenate([p[name] for p in found]) for name in found[0]}
+        rank = np.array([schema.severity_rank(v) for v in columns["severity"]])
+        position = {rule_id: i for i, rule_id in enumerate(order)}
+        rule = np.array([position[v] for v in columns["rule_id"]])
+        feature = np.unique(np.array(["" if pd.isna(v) else str(v)
+                                      for v in columns["feature_id"]], dtype=object),
+                            return_inverse=True)[1]
+        at = np.lexsort((feature, rule, rank, columns["subject"]))
+        columns = {name: values[at] for name, values in columns.items()}
+        columns["site_id"] = site_ids[columns["subject"]]
+        columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v]
+                                           for v in columns["severity"]], dtype=object)
+    else:
+        columns = {name: np.empty(0, dtype=_FINDING_DTYPES[name])
+                   for name in ["subject", *FINDING_COLUMNS]}
+        columns["geometry"] = np.empty(0, dtype=object)
+    table = gpd.GeoDataFrame(_frame(columns, FINDING_COLUMNS), geometry=columns["geometry"],
+                             crs=crs)
+    return table, columns
 
 
-def _with_verdicts(sites: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, *, reasons: np.ndarray,
+def _frame(columns: _Columns, names: Iterable[str]) -> pd.DataFrame:
+    """The ``names`` columns as a frame, with their :data:`_FINDING_DTYPES`: built one block
+    of neighbouring columns of one type at a time (a Series per column costs more than the
+    geometry of a small batch)."""
+    blocks = []
+    for dtype, group in itertools.groupby(names, key=_FINDING_DTYPES.__getitem__):
+        group_names = list(group)
+        values = np.stack([columns[name] for name in group_names]).T
+        blocks.append(pd.DataFrame(values, columns=group_names, dtype=dtype, copy=False))
+    return pd.concat(blocks, axis=1)
+
+
+def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.ndarray,
                    site_ids: np.ndarray, types: np.ndarray) -> gpd.GeoDataFrame:
-    """The caller's sites with the verdict columns: the strictest finding decides, a reason
-    not to assess overrides everything."""
+    """The caller's sites with the verdict columns: the strictest finding (the first of each
+    site's, in ``findings``' columns) decides, a reason not to assess overrides everything."""
     n = len(sites)
-    subject = findings["subject"].to_numpy(dtype=np.int64)
-    first = findings.drop_duplicates("subject")  # strictest finding of each site
-    at = first["subject"].to_numpy(dtype=np.int64)
+    subject = findings["subject"]
+    at, first = np.unique(subject, return_index=True)
     verdict = _repeat("clear", n)
     decisive = np.full(n, None, dtype=object)
     clause = np.full(n, None, dtype=object)
-    verdict[at] = first["severity"].to_numpy()
-    decisive[at] = first["rule_id"].to_numpy()
-    clause[at] = first["clause"].to_numpy()
+    verdict[at] = findings["severity"][first]
+    decisive[at] = findings["rule_id"][first]
+    clause[at] = findings["clause"][first]
     blocked = pd.notna(reasons)
     verdict[blocked], decisive[blocked], clause[blocked] = "not_assessed", None, None
     out = sites.copy()

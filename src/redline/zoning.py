@@ -100,7 +100,9 @@ def classify(
         Smallest overlap (m²) that makes a class count for ``zone_strictest`` and ``split``;
         the dominant class always counts.
     n_jobs
-        Threads (default: all cores); the result does not depend on it.
+        Cores to use (default: all): worker processes for a batch of
+        :data:`redline.parallel.FORK_MIN_PARCELS` parcels or more (forked, on Linux), else
+        threads. The result does not depend on it.
     progress
         Show a progress bar over chunks of parcels.
 
@@ -141,7 +143,13 @@ def classify(
        share_key  share_prohibited zone zone_strictest  split
     0        0.7               0.3  key     prohibited   True
     """
-    from redline.parallel import classify_dask, is_dask_frame
+    from redline.parallel import (
+        FORK_MIN_PARCELS,
+        classify_dask,
+        classify_forked,
+        fork_workers,
+        is_dask_frame,
+    )
 
     if is_dask_frame(parcels):  # partitions classified in parallel, one thread each
         return classify_dask(parcels, planning, tolerance_m2=tolerance_m2, progress=progress)
@@ -162,6 +170,11 @@ def classify(
             "the manifest or pass zoning= to Planning"
         )
     zoning = _zoning_layer(planning)
+    workers = fork_workers(len(parcels), n_jobs, minimum=FORK_MIN_PARCELS)
+    if workers > 1:  # a large batch: chunks on worker processes (they warn)
+        return classify_forked(
+            parcels, planning, tolerance_m2=tolerance_m2, n_jobs=workers, progress=progress
+        )
     _warn_overlaps(zoning, planning["zoning"], tolerance_m2=tolerance_m2)
 
     from redline.geometry import NOT_ASSESSED_COLUMN, prepare_subjects
