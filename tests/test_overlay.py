@@ -219,6 +219,24 @@ def test_threads_and_chunks_do_not_change_the_result():
     pd.testing.assert_frame_equal(one, two)
 
 
+def test_distances_by_brute_force_whatever_the_threads_and_chunks():
+    """Every (subject, feature) pair 0 < d <= max_distance apart, at the distance between the
+    whole geometries (not a part's), sorted; several chunks and threads give the same."""
+    rng = np.random.default_rng(12)
+    features = random_polygons(rng, 40, spread=5_000, size=600)
+    layer = layer_of(*features, max_vertices=16)
+    subjects = random_polygons(rng, 400, spread=5_000, size=150)
+    one = nearest_within(subjects, layer, max_distance=300, n_jobs=1, chunk_size=10_000)
+    two = nearest_within(subjects, layer, max_distance=300, n_jobs=2, chunk_size=37)
+    pd.testing.assert_frame_equal(one, two)
+    d = shapely.distance(subjects[:, None], features[None, :])
+    s, f = np.nonzero((d > 0) & (d <= 300))
+    assert len(s) > 100
+    np.testing.assert_array_equal(one["subject"], s)
+    np.testing.assert_array_equal(one["feature"], f)
+    np.testing.assert_allclose(one["distance_m"], d[s, f], rtol=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1))
 def test_intersection_and_difference_add_up_to_the_subject(seed):

@@ -610,6 +610,25 @@ def test_a_site_with_no_findings_alone(world: Planning) -> None:
     assert "clear 1" in repr(result)
 
 
+def test_each_result_has_its_own_findings_table(world: Planning) -> None:
+    first = screen(sites_frame({"clear": CASES["clear"]}), world)
+    first.findings["note"] = "changed"
+    second = screen(sites_frame({"clear": CASES["clear"]}), world)
+    assert list(second.findings.columns) == [*FINDING_COLUMNS, "geometry"]
+    assert second.findings.crs == world.crs
+
+
+def test_a_rules_texts_are_one_object_for_all_its_findings(everything: Screening) -> None:
+    """Rule texts repeat on every finding: copied per row they filled gigabytes at a million
+    sites (``np.full`` makes a new string per element)."""
+    findings = everything.findings
+    for rule_id in findings["rule_id"].unique():
+        rows = findings[findings["rule_id"] == rule_id]
+        for column in ("rule_id", "rule_title", "layer", "clause", "conditions", "conditions_en"):
+            assert len({id(value) for value in rows[column]}) == 1, (rule_id, column)
+    assert (findings["rule_id"].value_counts() > 1).any()  # not vacuous
+
+
 # -- the bundled sample ------------------------------------------------------------------------
 
 

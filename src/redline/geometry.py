@@ -337,6 +337,27 @@ def prepare_subjects(
     >>> out.index.tolist(), round(out.area[10])  # the caller's index; m² in the working CRS
     ([10, 11, 12], 894072)
     """
+    projected, geoms, reasons = _prepare_subject_arrays(
+        subjects, source=source, working_crs=working_crs, crs=crs, extent=extent, stacklevel=3
+    )
+    out = projected.copy()
+    out[projected.geometry.name] = gpd.GeoSeries(geoms, index=projected.index, crs=projected.crs)
+    out[NOT_ASSESSED_COLUMN] = pd.Series(reasons, index=projected.index, dtype=object)
+    return out
+
+
+def _prepare_subject_arrays(
+    subjects: gpd.GeoDataFrame,
+    *,
+    source: str,
+    working_crs: CRS | str | int,
+    crs: object | None = None,
+    extent: shapely.Geometry | None = None,
+    stacklevel: int = 2,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """:func:`prepare_subjects` as arrays, for callers that need no frame: the subjects
+    reprojected (geometry as given), the prepared geometries and the reasons not to assess.
+    ``stacklevel`` is the repair warning's, counted from this function (2: its caller)."""
     # checked in the subjects' own CRS: a longitude of 486.5° projects onto Jilin
     declared = subjects if subjects.crs is not None or crs is None else subjects.set_crs(crs)
     lonlat = lonlat_bounds(declared) if declared.crs is not None else None
@@ -398,7 +419,7 @@ def prepare_subjects(
             f"structure method); {int((unsafe | collapsed | still).sum())} changed area by more "
             f"than {MAX_SAFE_AREA_CHANGE:.0%}, collapsed or stayed invalid and are not assessed",
             RedlineWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
 
     if extent is not None:
@@ -410,12 +431,9 @@ def prepare_subjects(
         covered[ok] = shapely.covers(own, geoms[ok])
         mark(~covered, "outside the planning extent")
 
-    out = projected.copy()
-    out[projected.geometry.name] = gpd.GeoSeries(geoms, index=projected.index, crs=projected.crs)
-    out[NOT_ASSESSED_COLUMN] = pd.Series(reasons, index=projected.index, dtype=object)
     if not ok.all():
         logger.info("%s: %d of %d subjects cannot be assessed", source, int((~ok).sum()), n)
-    return out
+    return projected, geoms, reasons
 
 
 def _structure(geoms: np.ndarray) -> np.ndarray:

@@ -70,6 +70,17 @@ DISTANCE_COLUMNS: Final = ("subject", "feature", "distance_m")
 #: Columns of :func:`self_overlaps`.
 SELF_OVERLAP_COLUMNS: Final = ("feature_a", "feature_b", "overlap_m2")
 
+#: Pairs as column arrays (columns as in the frames above), before they become a frame.
+_Pairs = dict[str, np.ndarray]
+#: Column types of the pair columns that are not float64.
+_PAIR_DTYPES: Final = {
+    "subject": np.int64,
+    "feature": np.int64,
+    "feature_a": np.int64,
+    "feature_b": np.int64,
+    "contact": np.bool_,
+}
+
 _MAX_SPLIT_DEPTH: Final = 40
 #: Smallest chunk :func:`_chunks` cuts to feed several threads.
 _MIN_THREAD_CHUNK: Final = 10_000
@@ -297,26 +308,44 @@ def overlaps(
     0        0        0        25.0        0.0           0.25    False
     1        1        0         0.0        0.0           0.00     True
     """
+    pairs = _overlap_pairs(
+        subjects,
+        layer,
+        n_jobs=n_jobs,
+        chunk_size=chunk_size,
+        contact_m2=contact_m2,
+        progress=progress,
+    )
+    return pd.DataFrame(pairs, copy=False)
+
+
+def _overlap_pairs(
+    subjects: gpd.GeoSeries | np.ndarray,
+    layer: PreparedLayer,
+    *,
+    n_jobs: int | None = None,
+    chunk_size: int = 50_000,
+    contact_m2: float = 1e-6,
+    progress: bool = False,
+) -> _Pairs:
+    """:func:`overlaps` as column arrays (no frame: for callers that only index them)."""
     geoms = _as_geometry_array(subjects)
     chunks = list(_chunks(geoms, chunk_size, n_jobs=n_jobs))
 
-    def run(positions: np.ndarray) -> pd.DataFrame:
+    def run(positions: np.ndarray) -> _Pairs:
         return _overlap_chunk(geoms[positions], positions, layer, contact=contact_m2)
 
-    frames = _run_chunks(run, chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
-    if not frames:
-        return _empty(OVERLAP_COLUMNS, bool_columns=("contact",))
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["subject", "feature"], kind="stable", ignore_index=True)
+    found = _run_chunks(run, chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
+    return _sorted_pairs(found, OVERLAP_COLUMNS)
 
 
 def _overlap_chunk(
     subj: np.ndarray, positions: np.ndarray, layer: PreparedLayer, *, contact: float
-) -> pd.DataFrame:
+) -> _Pairs:
     """Overlaps of one chunk of subjects (``positions`` are their global positions)."""
     near, local = _local_parts(layer, shapely.total_bounds(subj))
     if len(near) == 0:
-        return _empty(OVERLAP_COLUMNS, bool_columns=("contact",))
+        return _no_pairs(OVERLAP_COLUMNS)
     shapely.prepare(local)
     part_local, s = shapely.STRtree(subj).query(local)
     p = near[part_local]
@@ -361,16 +390,14 @@ def _overlap_chunk(
     share = np.zeros(len(first))
     same = (dim_first == s_dim_first) & (own_first > 0)
     share[same] = np.minimum(total[same] / own_first[same], 1.0)
-    return pd.DataFrame(
-        {
-            "subject": positions[s_first].astype(np.int64),
-            "feature": (key[first] % n_features).astype(np.int64),
-            "overlap_m2": np.where(dim_first == 2, total, 0.0),
-            "overlap_m": np.where(dim_first == 1, total, 0.0),
-            "overlap_share": share,
-            "contact": touches,
-        }
-    )
+    return {
+        "subject": positions[s_first].astype(np.int64),
+        "feature": (key[first] % n_features).astype(np.int64),
+        "overlap_m2": np.where(dim_first == 2, total, 0.0),
+        "overlap_m": np.where(dim_first == 1, total, 0.0),
+        "overlap_share": share,
+        "contact": touches,
+    }
 
 
 def _inside_across_cuts(
@@ -473,44 +500,66 @@ def nearest_within(
        subject  feature  distance_m
     0        0        0         3.0
     """
+    pairs = _near_pairs(
+        subjects, layer, max_distance=max_distance, n_jobs=n_jobs, chunk_size=chunk_size
+    )
+    return pd.DataFrame(pairs, copy=False)
+
+
+def _near_pairs(
+    subjects: gpd.GeoSeries | np.ndarray,
+    layer: PreparedLayer,
+    *,
+    max_distance: float,
+    n_jobs: int | None = None,
+    chunk_size: int = 50_000,
+) -> _Pairs:
+    """:func:`nearest_within` as column arrays (no frame: for callers that only index them)."""
     if not (np.isfinite(max_distance) and max_distance > 0):
         raise LayerError(
             f"max_distance must be a positive number of metres; received {max_distance!r}"
         )
     geoms = _as_geometry_array(subjects)
 
-    def run(positions: np.ndarray) -> pd.DataFrame:
+    def run(positions: np.ndarray) -> _Pairs:
         return _distance_chunk(geoms[positions], positions, layer, max_distance=max_distance)
 
-    frames = _run_chunks(
+    found = _run_chunks(
         run,
         list(_chunks(geoms, chunk_size, n_jobs=n_jobs)),
         n_jobs=n_jobs,
         progress=False,
         desc="distances",
     )
-    if not frames:
-        return _empty(DISTANCE_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["subject", "feature"], kind="stable", ignore_index=True)
+    return _sorted_pairs(found, DISTANCE_COLUMNS)
 
 
 def _distance_chunk(
     subj: np.ndarray, positions: np.ndarray, layer: PreparedLayer, *, max_distance: float
-) -> pd.DataFrame:
+) -> _Pairs:
     bounds = shapely.total_bounds(subj) + np.array([-1, -1, 1, 1]) * max_distance
     near, local = _local_parts(layer, bounds)
     if len(near) == 0:
-        return _empty(DISTANCE_COLUMNS)
+        return _no_pairs(DISTANCE_COLUMNS)
     tree = shapely.STRtree(subj)
     part_local, s = tree.query(local, predicate="dwithin", distance=max_distance)
-    p = near[part_local]
+    if len(s) == 0:
+        return _no_pairs(DISTANCE_COLUMNS)
     dist = shapely.distance(subj[s], local[part_local])
-    frame = pd.DataFrame(
-        {"subject": positions[s].astype(np.int64), "feature": layer.parent[p], "distance_m": dist}
+    # the nearest part of each (subject, feature)
+    subject, feature = positions[s].astype(np.int64), layer.parent[near[part_local]]
+    order = np.lexsort((feature, subject))
+    subject, feature, dist = subject[order], feature[order], dist[order]
+    first = np.flatnonzero(
+        np.r_[True, (subject[1:] != subject[:-1]) | (feature[1:] != feature[:-1])]
     )
-    nearest = frame.groupby(["subject", "feature"], sort=True, as_index=False)["distance_m"].min()
-    return nearest[nearest["distance_m"] > 0].reset_index(drop=True)
+    nearest = np.minimum.reduceat(dist, first)
+    apart = nearest > 0
+    return {
+        "subject": subject[first][apart],
+        "feature": feature[first][apart],
+        "distance_m": nearest[apart],
+    }
 
 
 # -- geometries and layer checks --------------------------------------------------------------
@@ -546,9 +595,19 @@ def overlay_geometries(
     missing = {"subject", "feature"} - set(pairs.columns)
     if missing:
         raise LayerError(f"pairs need columns 'subject' and 'feature'; missing {sorted(missing)}")
-    geoms = _as_geometry_array(subjects)
-    s = pairs["subject"].to_numpy(dtype=np.int64)
-    f = pairs["feature"].to_numpy(dtype=np.int64)
+    return _pair_geometries(
+        _as_geometry_array(subjects),
+        layer,
+        pairs["subject"].to_numpy(dtype=np.int64),
+        pairs["feature"].to_numpy(dtype=np.int64),
+    )
+
+
+def _pair_geometries(
+    geoms: np.ndarray, layer: PreparedLayer, s: np.ndarray, f: np.ndarray
+) -> np.ndarray:
+    """:func:`overlay_geometries` of the pairs ``(s[i], f[i])`` of subject and feature
+    positions, ``geoms`` an array of geometries."""
     subj = geoms[s]
     out = np.empty(len(s), dtype=object)
     # The feature's parts near each subject (predicates run on this call's own prepared copies
@@ -665,13 +724,13 @@ def _chunks(geoms: np.ndarray, chunk_size: int, *, n_jobs: int | None) -> Iterat
 
 
 def _run_chunks(
-    fn: Callable[[np.ndarray], pd.DataFrame],
+    fn: Callable[[np.ndarray], _Pairs],
     chunks: list[np.ndarray],
     *,
     n_jobs: int | None,
     progress: bool,
     desc: str,
-) -> list[pd.DataFrame]:
+) -> list[_Pairs]:
     jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
     if jobs < 1:
         raise LayerError(f"n_jobs must be at least 1; received {n_jobs}")
@@ -680,7 +739,7 @@ def _run_chunks(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(chunks), desc=desc, unit="chunk")
-    frames: list[pd.DataFrame] = []
+    frames: list[_Pairs] = []
     try:
         if jobs == 1 or len(chunks) <= 1:
             for chunk in chunks:
@@ -696,18 +755,29 @@ def _run_chunks(
     finally:
         if bar is not None:
             bar.close()
-    return [f for f in frames if len(f)]
+    return [f for f in frames if len(f["subject"])]
 
 
-def _empty(columns: tuple[str, ...], *, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    dtypes = {
-        c: (
-            bool
-            if c in bool_columns
-            else np.int64
-            if c in ("subject", "feature", "feature_a", "feature_b")
-            else float
-        )
-        for c in columns
-    }
-    return pd.DataFrame({c: np.array([], dtype=t) for c, t in dtypes.items()})
+def _sorted_pairs(found: list[_Pairs], columns: tuple[str, ...]) -> _Pairs:
+    """The pairs of all chunks, sorted by subject then feature (each pair is in one chunk)."""
+    if not found:
+        return _no_pairs(columns)
+    pairs = (
+        found[0] if len(found) == 1 else {c: np.concatenate([f[c] for f in found]) for c in columns}
+    )
+    subject, feature = pairs["subject"], pairs["feature"]
+    ordered = (subject[1:] > subject[:-1]) | (
+        (subject[1:] == subject[:-1]) & (feature[1:] > feature[:-1])
+    )
+    if ordered.all():
+        return pairs
+    order = np.lexsort((feature, subject))
+    return {c: pairs[c][order] for c in columns}
+
+
+def _no_pairs(columns: tuple[str, ...]) -> _Pairs:
+    return {c: np.empty(0, dtype=_PAIR_DTYPES.get(c, np.float64)) for c in columns}
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(_no_pairs(columns))

@@ -9,6 +9,7 @@ overlay engine (overlaps and proximity), corridor severance and raster statistic
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import warnings
@@ -20,11 +21,12 @@ from typing import TYPE_CHECKING, Any, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from geopandas.array import from_shapely
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
 from redline.errors import LayerError, RedlineWarning
-from redline.geometry import prepare_subjects
+from redline.geometry import _prepare_subject_arrays
 from redline.overlay import PreparedLayer, _near_pairs, _overlap_pairs, _pair_geometries
 from redline.planning import Planning, load_planning
 from redline.raster import landcover_shares, slope_stats
@@ -309,20 +311,21 @@ def screen(
     if workers > 1:  # a large batch: chunks on worker processes
         return screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers, progress=progress)
     types = _project_types(sites, source=source)
-    subjects = prepare_subjects(sites, source=source, working_crs=planning.crs, crs=crs,
-                                extent=planning.extent)
-    run = _Run(geoms=np.asarray(subjects.geometry.values), types=types, planning=planning,
-               ruleset=ruleset, n_jobs=n_jobs, severity=_severities(ruleset, types))
-    reasons = subjects["not_assessed_reason"].to_numpy(dtype=object).copy()
+    _, geoms, reasons = _prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
+                                                crs=crs, extent=planning.extent, stacklevel=2)
+    run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
+               severity=_severities(ruleset, types))
 
     by_layer = ruleset.by_layer()
     overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
     findings: list[_Columns | None] = []
     totals: dict[str, np.ndarray] = {}
-    from tqdm.auto import tqdm
+    layers: Iterable[str] = [*by_layer, *sorted(overlap_layers - set(by_layer))]
+    if progress:
+        from tqdm.auto import tqdm
 
-    for layer in tqdm([*by_layer, *sorted(overlap_layers - set(by_layer))], desc="screening",
-                      unit="layer", disable=not progress):
+        layers = tqdm(layers, desc="screening", unit="layer")
+    for layer in layers:
         layer_rules = by_layer.get(layer, ())
         for rule in layer_rules:
             missing = _missing_layers(rule, ruleset, planning)
@@ -432,8 +435,9 @@ def _present(layer: str, planning: Planning) -> bool:
 def _severities(ruleset: RuleSet, types: np.ndarray) -> dict[str, np.ndarray]:
     """Each rule's severity for each site (``None``: no finding), looked up once per run and
     project type."""
-    codes, uniques = pd.factorize(types)
-    return {rule.id: rule.severities_for(uniques)[codes] for rule in ruleset}
+    codes, uniques = pd.factorize(types)  # canonical types: none is missing
+    return {rule.id: np.array([rule.severity_for(u) for u in uniques], dtype=object)[codes]
+            for rule in ruleset}
 
 
 def _applies(rules: Iterable[Rule], run: _Run) -> np.ndarray:
@@ -477,8 +481,6 @@ def _vector_findings(
         features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
-    labels = (features["feature_id"].to_numpy(dtype=object),
-              features["name"].to_numpy(dtype=object))
     found_pairs = _overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs)
     contact = found_pairs["contact"]
     touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
@@ -497,11 +499,11 @@ def _vector_findings(
         selected = rule.select(features)
         if rule.test == "overlap":
             hits = _take(pairs, selected[pairs["feature"]])
-            found.append(_rows(rule, hits, run, labels=labels, prepared=prepared))
+            found.append(_rows(rule, hits, run, features=features, prepared=prepared))
         elif rule.test == "proximity" and near is not None:
             within = near["distance_m"] <= rule.distance_m
             hits = _take(near, selected[near["feature"]] & within)
-            found.append(_rows(rule, hits, run, labels=labels))
+            found.append(_rows(rule, hits, run, features=features))
         elif rule.test == "severance":
             # only sites whose project type the rule can give a finding (severance is costly)
             applies = _applies((rule,), run)[pairs["subject"]]
@@ -512,7 +514,7 @@ def _vector_findings(
                             widths_of="severing")
             severs = cut["severs"].to_numpy(dtype=bool)
             passage = cut["passage_m"].to_numpy()[severs]
-            found.append(_rows(rule, _take(candidates, severs), run, labels=labels,
+            found.append(_rows(rule, _take(candidates, severs), run, features=features,
                                prepared=prepared,
                                measure=[f"widest passage left {p:,.0f} m" for p in passage]))
     return found, pairs
@@ -566,13 +568,13 @@ def _rows(
     hits: _Columns,
     run: _Run,
     *,
-    labels: tuple[np.ndarray, np.ndarray] | None = None,
+    features: gpd.GeoDataFrame | None = None,
     prepared: PreparedLayer | None = None,
     measure: Iterable[str] | None = None,
 ) -> _Columns | None:
     """Findings of one rule from its candidate rows (column arrays: ``subject``, and
-    ``feature`` for vector layers, whose ``labels`` are the features' ids and names), keeping
-    those the site's project type makes a finding, with its severity.
+    ``feature`` for vector layers), keeping those the site's project type makes a finding,
+    with its severity.
 
     Returned as column arrays (``None`` when there is none): one frame is built for all rules
     at the end, since a frame per rule costs more than the geometry of a small batch.
@@ -611,9 +613,10 @@ def _rows(
         "feature_id": constant(None),
         "feature_name": constant(None),
     }
-    if labels is not None:
+    if features is not None:
         feature = hits["feature"].astype(np.int64)
-        rows["feature_id"], rows["feature_name"] = labels[0][feature], labels[1][feature]
+        rows["feature_id"] = features["feature_id"].to_numpy(dtype=object)[feature]
+        rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
     # overlap findings carry the overlap itself; the others the site
     rows["geometry"] = (
         _pair_geometries(run.geoms, prepared, subject, hits["feature"].astype(np.int64))
@@ -649,25 +652,35 @@ def _findings_table(parts: list[_Columns | None], *, site_ids: np.ndarray,
         columns["site_id"] = site_ids[columns["subject"]]
         columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v]
                                            for v in columns["severity"]], dtype=object)
-    else:
-        columns = {name: np.empty(0, dtype=_FINDING_DTYPES[name])
-                   for name in ["subject", *FINDING_COLUMNS]}
-        columns["geometry"] = np.empty(0, dtype=object)
-    table = gpd.GeoDataFrame(_frame(columns, FINDING_COLUMNS), geometry=columns["geometry"],
-                             crs=crs)
-    return table, columns
+        return _frame(columns, FINDING_COLUMNS, crs=crs), columns
+    return _no_findings(id(crs), crs).copy(), _no_finding_columns()
 
 
-def _frame(columns: _Columns, names: Iterable[str]) -> pd.DataFrame:
-    """The ``names`` columns as a frame, with their :data:`_FINDING_DTYPES`: built one block
-    of neighbouring columns of one type at a time (a Series per column costs more than the
-    geometry of a small batch)."""
+@functools.lru_cache(maxsize=16)
+def _no_findings(crs_id: int, crs: Any) -> gpd.GeoDataFrame:
+    """The findings table of a batch without findings (callers copy it), per CRS object
+    (``crs_id``: an equal CRS of another name is another table's)."""
+    return _frame(_no_finding_columns(), FINDING_COLUMNS, crs=crs)
+
+
+def _no_finding_columns() -> _Columns:
+    columns = {name: np.empty(0, dtype=_FINDING_DTYPES[name])
+               for name in ["subject", *FINDING_COLUMNS]}
+    columns["geometry"] = np.empty(0, dtype=object)
+    return columns
+
+
+def _frame(columns: _Columns, names: Iterable[str], *, crs: Any) -> gpd.GeoDataFrame:
+    """The ``names`` columns, with their :data:`_FINDING_DTYPES`, and the ``geometry``: built
+    one block of neighbouring columns of one type at a time (a Series per column, or adding
+    the geometry to a finished frame, costs more than the geometry of a small batch)."""
     blocks = []
     for dtype, group in itertools.groupby(names, key=_FINDING_DTYPES.__getitem__):
         group_names = list(group)
         values = np.stack([columns[name] for name in group_names]).T
         blocks.append(pd.DataFrame(values, columns=group_names, dtype=dtype, copy=False))
-    return pd.concat(blocks, axis=1)
+    blocks.append(pd.DataFrame({"geometry": from_shapely(columns["geometry"], crs=crs)}))
+    return gpd.GeoDataFrame(pd.concat(blocks, axis=1), geometry="geometry", copy=False)
 
 
 def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.ndarray,
@@ -692,9 +705,19 @@ def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.n
         "n_findings": np.bincount(subject, minlength=n), "decisive_rule": decisive,
         "decisive_clause": clause, "not_assessed_reason": reasons,
     }
+    # text columns that may be all missing are object whatever the batch holds
+    text = ("decisive_rule", "decisive_clause", "not_assessed_reason")
+    added = {}
     for name, values in columns.items():
-        # text columns that may be all missing are object whatever the batch holds
-        out[name] = (pd.Series(values, index=out.index, dtype=object)
-                     if name in ("decisive_rule", "decisive_clause", "not_assessed_reason")
-                     else values)
-    return out
+        value = pd.Series(values, index=out.index, dtype=object) if name in text else values
+        if name in out.columns or not out.index.is_unique:  # replaced where it is
+            out[name] = value
+        else:
+            added[name] = value
+    if not added:
+        return out
+    # new columns joined at once: adding them one by one rebuilds the column labels each time
+    joined = pd.concat([out, pd.DataFrame(added, index=out.index)], axis=1)
+    joined.attrs = out.attrs  # concat keeps them only where every part has the same
+    joined.flags.allows_duplicate_labels = out.flags.allows_duplicate_labels
+    return joined
