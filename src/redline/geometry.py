@@ -337,12 +337,14 @@ def prepare_subjects(
     >>> out.index.tolist(), round(out.area[10])  # the caller's index; m² in the working CRS
     ([10, 11, 12], 894072)
     """
-    projected, geoms, reasons = _prepare_subject_arrays(
+    geoms, reasons = _prepare_subject_arrays(
         subjects, source=source, working_crs=working_crs, crs=crs, extent=extent, stacklevel=3
     )
-    out = projected.copy()
-    out[projected.geometry.name] = gpd.GeoSeries(geoms, index=projected.index, crs=projected.crs)
-    out[NOT_ASSESSED_COLUMN] = pd.Series(reasons, index=projected.index, dtype=object)
+    out = subjects.copy()
+    out[subjects.geometry.name] = gpd.GeoSeries(
+        geoms, index=subjects.index, crs=CRS.from_user_input(working_crs)
+    )
+    out[NOT_ASSESSED_COLUMN] = pd.Series(reasons, index=subjects.index, dtype=object)
     return out
 
 
@@ -354,15 +356,15 @@ def _prepare_subject_arrays(
     crs: object | None = None,
     extent: shapely.Geometry | None = None,
     stacklevel: int = 2,
-) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
-    """:func:`prepare_subjects` as arrays, for callers that need no frame: the subjects
-    reprojected (geometry as given), the prepared geometries and the reasons not to assess.
-    ``stacklevel`` is the repair warning's, counted from this function (2: its caller)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`prepare_subjects` as arrays, for callers that need no frame: the prepared
+    geometries and the reasons not to assess. ``stacklevel`` is the repair warning's, counted
+    from this function (2: its caller)."""
     # checked in the subjects' own CRS: a longitude of 486.5° projects onto Jilin
     declared = subjects if subjects.crs is not None or crs is None else subjects.set_crs(crs)
     lonlat = lonlat_bounds(declared) if declared.crs is not None else None
     projected = to_working(
-        subjects,
+        subjects[[subjects.geometry.name]],  # the geometry only: the rest needs no copy
         source=source,
         crs=crs,
         working_crs=CRS.from_user_input(working_crs),
@@ -433,7 +435,7 @@ def _prepare_subject_arrays(
 
     if not ok.all():
         logger.info("%s: %d of %d subjects cannot be assessed", source, int((~ok).sum()), n)
-    return projected, geoms, reasons
+    return geoms, reasons
 
 
 def _structure(geoms: np.ndarray) -> np.ndarray:

@@ -311,8 +311,8 @@ def screen(
     if workers > 1:  # a large batch: chunks on worker processes
         return screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers, progress=progress)
     types = _project_types(sites, source=source)
-    _, geoms, reasons = _prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
-                                                crs=crs, extent=planning.extent, stacklevel=2)
+    geoms, reasons = _prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
+                                             crs=crs, extent=planning.extent, stacklevel=2)
     run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
                severity=_severities(ruleset, types))
 

@@ -177,13 +177,11 @@ def classify(
         )
     _warn_overlaps(zoning, planning["zoning"], tolerance_m2=tolerance_m2)
 
-    from redline.geometry import NOT_ASSESSED_COLUMN, prepare_subjects
+    from redline.geometry import _prepare_subject_arrays
 
-    subjects = prepare_subjects(
-        parcels, source="parcels", working_crs=planning.crs, extent=planning.extent
+    geoms, reason = _prepare_subject_arrays(
+        parcels, source="parcels", working_crs=planning.crs, extent=planning.extent, stacklevel=3
     )
-    geoms = np.asarray(subjects.geometry.values, dtype=object)
-    reason = subjects[NOT_ASSESSED_COLUMN].to_numpy(dtype=object).copy()
     ok = pd.isna(reason) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     dims = np.where(ok, shapely.get_dimensions(geoms), -1)
     area = np.where(ok, shapely.area(geoms), 0.0)
@@ -209,12 +207,12 @@ def classify(
     added["not_assessed_reason"] = reason
     log.info("classified %d parcels (%d not assessed)", len(assessed), n - len(assessed))
 
-    out = parcels.copy()
-    clash = [c for c in CLASSIFY_COLUMNS if c in out.columns]
+    clash = [c for c in CLASSIFY_COLUMNS if c in parcels.columns]
     if clash:
         log.info("replacing existing columns %s with the new classification", clash)
-    for column in CLASSIFY_COLUMNS:
-        out[column] = added[column]
+    # one concatenation: column by column costs more than classifying a few parcels
+    out = pd.concat([parcels.drop(columns=clash), pd.DataFrame(added, index=parcels.index)], axis=1)
+    out.attrs = parcels.attrs
     return out
 
 
