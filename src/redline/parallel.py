@@ -47,7 +47,7 @@ from redline.errors import CRSError, LayerError
 from redline.planning import Planning, load_planning
 from redline.rules import RuleSet, load_rules
 from redline.screening import LAYER_OVERLAPS, SITE_COLUMNS, Screening, screen
-from redline.zoning import CLASSIFY_COLUMNS, classify
+from redline.zoning import CLASSIFY_COLUMNS, _with_classification, classify
 
 if TYPE_CHECKING:
     import dask_geopandas
@@ -70,12 +70,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Fewest sites for which :func:`redline.screen` forks worker processes (measured on 2 cores:
-#: 1.35x at 20,000 sites, 1.7x at 100,000); smaller batches use the overlay engine's threads.
+#: Fewest sites for which :func:`redline.screen` forks worker processes; smaller batches use
+#: the overlay engine's threads. Starting the workers costs ~0.3 s: on 2 idle cores forking
+#: gave 0.85x at 5,000 sites, 1.1x at 10,000, 1.9x at 20,000 and 1.7x at 100,000.
 FORK_MIN_SITES = 20_000
-#: The same for :func:`redline.classify`, whose parcels take ~5 µs each: below about 200,000
-#: forking and sending results back cost more than the second core saves.
-FORK_MIN_PARCELS = 200_000
+#: The same for :func:`redline.classify` (parcels take ~5 µs each): forking gave 1.2x at
+#: 50,000 parcels, 1.6x at 100,000 and 1.8x at 1,000,000 (threads: 1.1x).
+FORK_MIN_PARCELS = 50_000
 #: Chunks per worker process (load balance), each of at most :data:`_MAX_CHUNK` rows (a
 #: worker's memory).
 _CHUNKS_PER_WORKER = 4
@@ -383,10 +384,7 @@ def classify_forked(
     added = pd.concat(
         _fork_map(classify_chunk, parcels, n_jobs=n_jobs, progress=progress, desc="classifying")
     )
-    out = parcels.copy()
-    for name in CLASSIFY_COLUMNS:
-        out[name] = added[name].to_numpy()
-    return out
+    return _with_classification(parcels, added)
 
 
 def _fork_map(

@@ -207,11 +207,17 @@ def classify(
     added["not_assessed_reason"] = reason
     log.info("classified %d parcels (%d not assessed)", len(assessed), n - len(assessed))
 
-    clash = [c for c in CLASSIFY_COLUMNS if c in parcels.columns]
+    return _with_classification(parcels, pd.DataFrame(added, index=parcels.index))
+
+
+def _with_classification(parcels: gpd.GeoDataFrame, added: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``parcels`` with the classification columns ``added`` (one row per parcel, in order; its
+    index is not used), replacing columns of the same names."""
+    clash = [c for c in added.columns if c in parcels.columns]
     if clash:
         log.info("replacing existing columns %s with the new classification", clash)
     # one concatenation: column by column costs more than classifying a few parcels
-    out = pd.concat([parcels.drop(columns=clash), pd.DataFrame(added, index=parcels.index)], axis=1)
+    out = pd.concat([parcels.drop(columns=clash), added.set_axis(parcels.index)], axis=1)
     out.attrs = parcels.attrs
     return out
 
