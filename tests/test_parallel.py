@@ -153,6 +153,18 @@ def test_planning_pickles_without_prepared_layers_and_rebuilds_them(planning, si
     )
 
 
+def test_the_planning_is_scattered_once_per_client_and_kept(client, sites, planning, oracle):
+    first = screen_dask(to_dask(sites, 2), planning, client=client)
+    kept = parallel._SCATTERED[planning][client.id]
+    again = screen_dask(to_dask(sites, 3), planning, client=client)
+    assert parallel._SCATTERED[planning][client.id] is kept  # not scattered again
+    assert_same_screening(first, oracle)
+    assert_same_screening(again, oracle)
+    other = pickle.loads(pickle.dumps(planning))  # another planning: scattered on its own
+    screen_dask(to_dask(sites.head(10), 2), other, client=client)
+    assert parallel._SCATTERED[other][client.id] is not kept
+
+
 def test_concat_screenings_is_the_whole_screening(sites, planning, oracle):
     parts = [redline.screen(sites.iloc[i : i + 100], planning) for i in range(0, len(sites), 100)]
     assert_same_screening(concat_screenings(parts), oracle)
