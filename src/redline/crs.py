@@ -287,20 +287,20 @@ def _metre_hint(xmin: float, xmax: float) -> str:
 
 
 def to_working(
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     source: str,
     crs: object | None = None,
     working_crs: CRS = WORKING_CRS,
     require_inside: bool = True,
     lonlat: np.ndarray | None = None,
-) -> gpd.GeoDataFrame:
+) -> gpd.GeoDataFrame | gpd.GeoSeries:
     """Reproject ``gdf`` into the working CRS after checking its coordinates can be Jilin's.
 
     Parameters
     ----------
     gdf
-        Data to reproject; not modified.
+        Data to reproject (a frame, or its geometry column alone); not modified.
     source
         Where the data came from (file path or layer kind), used in error messages.
     crs
@@ -316,7 +316,7 @@ def to_working(
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    geopandas.GeoDataFrame or geopandas.GeoSeries
         ``gdf`` in ``working_crs``, index and columns kept.
 
     Raises

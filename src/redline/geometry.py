@@ -364,7 +364,7 @@ def _prepare_subject_arrays(
     declared = subjects if subjects.crs is not None or crs is None else subjects.set_crs(crs)
     lonlat = lonlat_bounds(declared) if declared.crs is not None else None
     projected = to_working(
-        subjects[[subjects.geometry.name]],  # the geometry only: the rest needs no copy
+        subjects.geometry,  # the geometry only: the rest needs no copy
         source=source,
         crs=crs,
         working_crs=CRS.from_user_input(working_crs),
