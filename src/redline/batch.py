@@ -114,7 +114,7 @@ def screen_file(
     chunk_size
         Sites per chunk: memory use grows with it, not with the file.
     n_jobs
-        Engine threads per chunk without a client (default: all cores).
+        Cores per chunk without a client (default: all): see :func:`redline.screen`.
     progress
         Show a progress bar over the chunks.
     client
@@ -201,7 +201,7 @@ def _screen_chunk(
     client: distributed.Client | None,
     refs: list[Any] | None,
 ) -> list[Part]:
-    """One chunk: screened here with ``n_jobs`` threads, or split over the client's workers."""
+    """One chunk: screened here on ``n_jobs`` cores, or split over the client's workers."""
     if client is None:
         return [screen_part(chunk, planning, ruleset, crs=crs, n_jobs=n_jobs)]
     import dask

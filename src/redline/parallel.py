@@ -602,7 +602,7 @@ def screen_part(
     crs: Any = None,
     n_jobs: int | None = 1,
 ) -> Part:
-    """Screen one partition or chunk with one thread, independently of the partitioning.
+    """Screen one partition or chunk (one core by default), independently of the partitioning.
 
     :func:`redline.screen` refuses sites that all lie outside Jilin (a wrong CRS, most likely);
     for the whole input that is right, for one part of it not: a part of a national file can
@@ -620,7 +620,7 @@ def screen_part(
     crs
         CRS to assume for sites that declare none.
     n_jobs
-        The engine's threads (1 on a worker).
+        Cores, as for :func:`redline.screen` (1 on a worker).
 
     Returns
     -------
