@@ -616,8 +616,8 @@ def _dask(
     single process the target compares with; the default forks worker processes for large
     batches).
 
-    The cluster is started before the timing (``setup_s``); each timed call scatters the
-    planning to the workers, which rebuild their prepared layers, as any call does."""
+    The cluster is started before the timing (``setup_s``); the warm-up call scatters the
+    planning, which the workers keep, prepared, for the timed call."""
     from contextlib import ExitStack
 
     from synthetic import make_sites
