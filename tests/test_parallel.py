@@ -310,3 +310,15 @@ def test_forked_workers_fail_and_warn_like_the_single_process(fork_small, sites,
     with pytest.raises(CRSError, match="fall outside Jilin"):
         redline.screen(away, planning, n_jobs=2)
     assert fork_small == [8, 8, 8]  # the batches the workers ran to the end (not the 2 refused)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
+def test_a_worker_that_dies_is_an_error_not_a_result(sites):
+    from concurrent.futures.process import BrokenProcessPool
+
+    def dies(chunk):
+        os._exit(3)  # as a worker killed by a crash or the OOM killer
+
+    with pytest.raises(BrokenProcessPool):
+        parallel._fork_map(dies, sites, n_jobs=2, progress=False, desc="test")
+    assert parallel._FORKED == {}  # nothing left registered
