@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 ## Install everything the tests need (Python packages and Chromium) and run the whole suite
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto  # pytest-xdist: one worker per core
 
 ## Headless Chromium for the browser tests (Debian packages; no browser download at test time)
 system-deps:
