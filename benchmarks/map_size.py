@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
-import shapely  # noqa: E402
+from synthetic import centres_inside, rectangles  # noqa: E402
 
 from redline import schema  # noqa: E402
 from redline.maps import save_map, screening_map  # noqa: E402
@@ -49,25 +49,9 @@ log = logging.getLogger("map_size")
 def make_sites(planning: Planning, n: int, *, seed: int = 5) -> gpd.GeoDataFrame:
     """``n`` rotated boxes (80-600 m sides) whose centres lie inside the province."""
     rng = np.random.default_rng(seed)
-    extent = planning.extent
-    xmin, ymin, xmax, ymax = extent.bounds
-    centres = np.empty((0, 2))
-    while len(centres) < n:
-        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(2 * n, 2))
-        inside = shapely.contains_xy(extent, xy[:, 0], xy[:, 1])
-        centres = np.concatenate([centres, xy[inside]])[:n]
+    centres = centres_inside(planning.extent, n, rng)
     half = rng.uniform(40.0, 300.0, size=(n, 2))
     angle = rng.uniform(0.0, np.pi, size=n)
-    corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)], dtype=float)
-    local = corners[None, :, :] * half[:, None, :]
-    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    ring = np.stack(
-        [
-            centres[:, :1] + local[..., 0] * cos - local[..., 1] * sin,
-            centres[:, 1:] + local[..., 0] * sin + local[..., 1] * cos,
-        ],
-        axis=-1,
-    )
     types = np.array([*schema.PROJECT_TYPES, None], dtype=object)
     return gpd.GeoDataFrame(
         {
@@ -75,7 +59,7 @@ def make_sites(planning: Planning, n: int, *, seed: int = 5) -> gpd.GeoDataFrame
             "name": [f"合成选址 synthetic site {i}" for i in range(n)],
             "project_type": rng.choice(types, size=n),
         },
-        geometry=shapely.polygons(ring),
+        geometry=rectangles(centres, half, angle),
         crs=planning.crs,
     )
 

@@ -16,7 +16,14 @@ from redline.crs import WORKING_CRS
 from redline.planning import Planning
 from redline.schema import PROJECT_TYPES
 
-__all__ = ["make_complex_layer", "make_engine_sites", "make_parcels", "make_sites"]
+__all__ = [
+    "centres_inside",
+    "make_complex_layer",
+    "make_engine_sites",
+    "make_parcels",
+    "make_sites",
+    "rectangles",
+]
 
 PARCEL_SIZE = 150.0
 
@@ -48,18 +55,11 @@ def make_sites(
     """``n`` sites inside the planning extent: rotated rectangles of 0.25–16 ha (log-uniform
     area, aspect 1–3), with a share of points and of lines (100–2,000 m); random project types."""
     rng = np.random.default_rng(seed)
-    extent = planning.extent
-    shapely.prepare(extent)
-    xmin, ymin, xmax, ymax = extent.bounds
-    centres = np.empty((0, 2))
-    while len(centres) < n:
-        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(2 * n, 2))
-        inside = shapely.contains_xy(extent, xy[:, 0], xy[:, 1])
-        centres = np.concatenate([centres, xy[inside]])[:n]
+    centres = centres_inside(planning.extent, n, rng)
     area = np.exp(rng.uniform(np.log(2_500.0), np.log(160_000.0), n))
     aspect = rng.uniform(1.0, 3.0, n)
     angle = rng.uniform(0.0, np.pi, n)
-    geoms = _rectangles(centres, area, aspect, angle)
+    geoms = rectangles(centres, _half_sides(area, aspect), angle)
     kind = rng.random(n)
     is_point = kind < points
     is_line = (kind >= points) & (kind < points + lines)
@@ -144,14 +144,23 @@ def make_engine_sites(n: int, *, seed: int = 4) -> gpd.GeoSeries:
     area = rng.uniform(10_000.0, 100_000.0, n)
     aspect = rng.uniform(1.0, 2.5, n)
     angle = rng.uniform(0.0, np.pi, n)
-    return gpd.GeoSeries(_rectangles(centres, area, aspect, angle), crs=WORKING_CRS)
+    return gpd.GeoSeries(rectangles(centres, _half_sides(area, aspect), angle), crs=WORKING_CRS)
 
 
-def _rectangles(
-    centres: np.ndarray, area: np.ndarray, aspect: np.ndarray, angle: np.ndarray
-) -> np.ndarray:
-    """Rectangles of the given areas and aspect ratios, rotated by ``angle`` about ``centres``."""
-    half = np.column_stack([np.sqrt(area * aspect), np.sqrt(area / aspect)]) / 2
+def centres_inside(extent: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points drawn uniformly inside ``extent`` (rejection sampling on its bounds)."""
+    shapely.prepare(extent)
+    xmin, ymin, xmax, ymax = extent.bounds
+    centres = np.empty((0, 2))
+    while len(centres) < n:
+        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(2 * n, 2))
+        inside = shapely.contains_xy(extent, xy[:, 0], xy[:, 1])
+        centres = np.concatenate([centres, xy[inside]])[:n]
+    return centres
+
+
+def rectangles(centres: np.ndarray, half: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rectangles of half-sides ``half`` (n × 2), rotated by ``angle`` about ``centres``."""
     corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1)], dtype=float)
     local = corners[None] * half[:, None]
     cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
@@ -163,3 +172,8 @@ def _rectangles(
         axis=-1,
     )
     return shapely.polygons(ring)
+
+
+def _half_sides(area: np.ndarray, aspect: np.ndarray) -> np.ndarray:
+    """Half-sides of rectangles of the given areas and aspect ratios."""
+    return np.column_stack([np.sqrt(area * aspect), np.sqrt(area / aspect)]) / 2

@@ -49,6 +49,16 @@ PlanningOption = Annotated[
         dir_okay=False,
     ),
 ]
+RulesOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--rules",
+        "-r",
+        help="Ruleset file extending the bundled Jilin rules.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
 CrsOption = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--crs", help="CRS to assume when the input file declares none, e.g. EPSG:4490."),
@@ -111,16 +121,7 @@ def screen(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     planning: PlanningOption = None,
-    rules: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            "--rules",
-            "-r",
-            help="Ruleset file extending the bundled Jilin rules.",
-            exists=True,
-            dir_okay=False,
-        ),
-    ] = None,
+    rules: RulesOption = None,
     fail_on: Annotated[
         FailOn,
         typer.Option(
@@ -243,16 +244,7 @@ def layers(planning: PlanningOption = None) -> None:
 
 @app.command()
 def rules(
-    rules_file: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            "--rules",
-            "-r",
-            help="Ruleset file extending the bundled Jilin rules.",
-            exists=True,
-            dir_okay=False,
-        ),
-    ] = None,
+    rules_file: RulesOption = None,
 ) -> None:
     """List the rules in force: id, layer, test, severity, clause."""
     from redline.rules import load_rules
