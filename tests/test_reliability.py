@@ -13,9 +13,11 @@ a two-rule ruleset written for the tests, so every expected verdict is known by 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import struct
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -1215,38 +1217,25 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
     monkeypatch.setattr(rio.pyogrio, "write_dataframe", flaky)
 
 
-def test_interrupted_write_keeps_the_previous_file(
-    screened: Screening,
-    run: Callable[..., Screening],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    out = tmp_path / "out"
-    screened.to_file(out)
-    before = snapshot(out)
-    rerun = run(sites_of(GOOD_SITES))
-    interrupt_after(monkeypatch, calls=0)
-    with pytest.raises(OSError, match="No space left"):
-        rerun.to_file(out)
-    assert snapshot(out) == before
-    assert not list(out.glob(".redline-*"))
-
-
+@pytest.mark.parametrize("calls", [0, 1], ids=["first-write", "second-write"])
 def test_interrupted_to_file_keeps_the_previous_run(
     screened: Screening,
     run: Callable[..., Screening],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    calls: int,
 ) -> None:
+    """A write that fails part-way (the first file, or a later one) leaves the previous run's
+    files as they were and no staging folder."""
     out = tmp_path / "out"
     screened.to_file(out)
     before = snapshot(out)
     rerun = run(sites_of(GOOD_SITES))
-    interrupt_after(monkeypatch, calls=1)
+    interrupt_after(monkeypatch, calls=calls)
     with pytest.raises(OSError, match="No space left"):
         rerun.to_file(out)
-    assert not list(out.glob(".redline-*"))
     assert snapshot(out) == before
+    assert not list(out.glob(".redline-*"))
 
 
 def test_damaged_copy_of_the_sample_is_refused(tmp_path: Path) -> None:
@@ -1258,3 +1247,26 @@ def test_damaged_copy_of_the_sample_is_refused(tmp_path: Path) -> None:
     truncate_shp(folder / "redlines.shp")
     with pytest.raises(LayerError, match=r"redlines\.shp is truncated or damaged"):
         load_planning(folder / "manifest.toml")
+
+
+def test_the_bad_inputs_table_names_tests_that_exist() -> None:
+    """docs/bad-inputs.md names the test of every case (``R::`` this file, ``P::`` the
+    properties): each row names one, and each one named is a test here or there."""
+    import test_properties
+
+    table = Path(__file__).resolve().parents[1] / "docs" / "bad-inputs.md"
+    rows = [
+        line
+        for line in table.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and not line.endswith("| test |")  # not a header
+    ]
+    modules = {"R": sys.modules[__name__], "P": test_properties}
+    named = [re.findall(r"`([RP])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
+    assert len(rows) > 50 and all(named), [r for r, n in zip(rows, named, strict=True) if not n]
+    missing = [  # a name may be a glob: the tests of one case across entry points
+        f"{m}::{pattern}"
+        for found in named
+        for m, pattern in found
+        if not fnmatch.filter(dir(modules[m]), pattern)
+    ]
+    assert not missing
