@@ -256,6 +256,118 @@ def rules(
     typer.echo(table.to_string(index=False))
 
 
+def _point(text: str, option: str) -> tuple[float, float]:
+    """``X,Y`` from the command line."""
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected X,Y (two numbers), got {text!r}",
+                                 param_hint=option) from None
+    return x, y
+
+
+@app.command()
+def alternatives(
+    sites: Annotated[
+        Path,
+        typer.Argument(help="Sites file (.gpkg, .shp, .geojson).", exists=True, dir_okay=False),
+    ],
+    site_id: Annotated[str, typer.Option("--site-id", help="The site to place better.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    radius: Annotated[float, typer.Option(
+        "--radius", min=1, help="How far (m) a candidate may move.")] = 2000,
+    n: Annotated[int, typer.Option("--n", min=1, help="Candidates to keep.")] = 5,
+    rotate: Annotated[bool, typer.Option(
+        "--rotate/--no-rotate", help="Also try the footprint turned (45° steps).")] = True,
+    project_type: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--project-type", help="Project type (default: the site's project_type column).")] = None,
+    planning: PlanningOption = None,
+    rules: RulesOption = None,
+    crs: CrsOption = None,
+    layer: LayerOption = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Better placements of one site within --radius metres, screened and ranked, into --out."""
+    from redline.avoidance import alternatives as find_alternatives
+    from redline.io import read_layer, staged, write_layer
+    from redline.planning import load_planning
+
+    _setup(verbose, quiet)
+    try:
+        data = read_layer(sites, layer=layer, crs=crs)
+        ids = data["site_id"].astype(str) if "site_id" in data.columns else None
+        if ids is None or not (ids == site_id).any():
+            raise _fail(ValueError(f"{sites}: no site with site_id {site_id!r}; give one of "
+                                   "its site_id values with --site-id"))
+        found = find_alternatives(data[(ids == site_id).to_numpy()], load_planning(planning),
+                                  project_type=project_type, radius_m=radius, n=n, rules=rules,
+                                  rotate=rotate)
+        with staged(out) as folder:
+            write_layer(found, folder / "alternatives.gpkg")
+            write_layer(found, folder / "alternatives.csv")
+    except RedlineError as err:
+        raise _fail(err) from err
+    if not quiet:
+        record = found.attrs["redline"]
+        typer.echo(f"original: {record['original']['verdict']}, red line "
+                   f"{record['original']['redline_m2']:.2f} m², farmland "
+                   f"{record['original']['farmland_m2']:.2f} m²")
+        typer.echo(found.drop(columns=found.geometry.name).to_string(index=False))
+        if record["evidence"]:
+            typer.echo(record["evidence"])
+        typer.echo(f"wrote {out / 'alternatives.gpkg'}, {out / 'alternatives.csv'}")
+
+
+@app.command()
+def route(
+    start: Annotated[str, typer.Option("--from", help="Start point X,Y (in --crs).")],
+    end: Annotated[str, typer.Option("--to", help="End point X,Y (in --crs).")],
+    width: Annotated[float, typer.Option("--width", min=0.1, help="Corridor width (m).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    via: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--via", help="A point X,Y the alignment must pass (repeat for several).")] = None,
+    crs: Annotated[str, typer.Option(
+        "--crs", help="CRS of the coordinates.")] = "EPSG:4490",
+    project_type: Annotated[str, typer.Option(
+        "--project-type", help="Project type the rules are read for.")] = "linear_infrastructure",
+    resolution: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--resolution", min=0.1, help="Grid cell size (m); default from width and distance.")]
+    = None,
+    n_alternatives: Annotated[int, typer.Option(
+        "--alternatives", min=0, help="Distinct other alignments to compare.")] = 3,
+    planning: PlanningOption = None,
+    rules: RulesOption = None,
+    map_: Annotated[bool, typer.Option("--map/--no-map", help="Write map.html.")] = True,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """The least-conflict alignment between --from and --to, compared (比选), into --out."""
+    from redline.avoidance import route as find_route
+    from redline.planning import load_planning
+
+    _setup(verbose, quiet)
+    points = [_point(start, "--from"), *(_point(v, "--via") for v in via or ()),
+              _point(end, "--to")]
+    try:
+        found = find_route(points[0], points[-1], load_planning(planning), width_m=width,
+                           project_type=project_type, rules=rules, resolution_m=resolution,
+                           via=points[1:-1], alternatives=n_alternatives, crs=crs)
+        written = found.to_file(out)
+        if map_:
+            from redline.maps import save_map
+
+            written["map"] = save_map(found.map(basemap=None), out / "map.html")
+    except RedlineError as err:
+        raise _fail(err) from err
+    if not quiet:
+        typer.echo(found.comparison().to_string(index=False))
+        for statement in found.evidence["statement"]:
+            typer.echo(statement)
+        for role, path in written.items():
+            typer.echo(f"{role:>12}: {path}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m redline`
     """Run the CLI."""
     sys.exit(app())
