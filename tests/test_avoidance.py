@@ -118,7 +118,7 @@ def test_cost_surface_widens_features_by_half_the_width(red_line_only: RuleSet) 
     # widened by 20 m: 14 × 14 cells; the rounded corners still touch the corner cells (their
     # nearest point is √200 ≈ 14.1 m from the square's corner, less than 20 m)
     assert (wide > 1).sum() == 14 * 14
-    assert set(np.unique(wide)) == {1.0, 1001.0}
+    assert set(np.unique(wide)) == {1.0, 100_001.0}  # a control line: red line
 
 
 # -- placements --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from redline.avoidance import Route, alternatives, route
 from redline.errors import (
     CRSError,
     GeometryError,
@@ -27,10 +28,13 @@ __all__ = [
     "Planning",
     "RedlineError",
     "RedlineWarning",
+    "Route",
     "RuleError",
     "Screening",
     "__version__",
+    "alternatives",
     "classify",
     "load_planning",
+    "route",
     "screen",
 ]

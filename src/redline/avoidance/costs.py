@@ -23,15 +23,21 @@ from redline.planning import Planning
 from redline.rules import CORRIDORS, Rule, RuleSet
 
 __all__ = [
-    "RASTERISED_TESTS", "SEVERITY_COSTS", "Grid", "cost_surface", "feature_mask", "impassable",
+    "CONTROL_LINES", "RASTERISED_TESTS", "SEVERITY_COSTS", "Grid", "cost_surface", "feature_mask",
+    "impassable",
 ]
 
+#: Control lines a linear project may occupy only when it cannot avoid them (自然资发〔2022〕142号;
+#: 《土地管理法》第三十五条), with their labels.
+CONTROL_LINES: Mapping[str, str] = {"redlines": "生态保护红线 ecological red line",
+                                    "farmland": "永久基本农田 permanent basic farmland"}
 #: Cost of one metre of alignment in a cell where a rule gives the project a finding of that
-#: severity, on top of the 1 every metre costs. The steps are far apart so that a route gives
-#: up a long detour before one metre of a stricter conflict: it avoids prohibited features
-#: wherever the search area allows, then conditional ones, then advisory ones.
+#: severity, on top of the 1 every metre costs; ``control_line`` is a conditional overlap of a
+#: :data:`CONTROL_LINES` kind. The steps are far apart so that a route gives up a long detour
+#: before one metre of a stricter conflict: it avoids prohibited features wherever the search
+#: area allows, then the control lines, then other conditional features, then advisory ones.
 SEVERITY_COSTS: Mapping[str, float] = {"advisory": 4.0, "conditional": 1_000.0,
-                                       "prohibited": 1_000_000.0}
+                                       "control_line": 100_000.0, "prohibited": 1_000_000.0}
 #: Rule tests the cost surface encodes. Severance (corridor continuity), land-cover and slope
 #: rules are assessed when the alignment is screened, but do not steer the search.
 RASTERISED_TESTS = ("overlap", "proximity", "outside")
@@ -236,7 +242,7 @@ def cost_surface(
     width_m
         The project's width (features are widened by half of it).
     costs
-        Cost per metre by severity, added to 1.
+        Cost per metre by severity (and ``control_line``), added to 1.
 
     Returns
     -------
@@ -253,8 +259,8 @@ def cost_surface(
     >>> grid = Grid.around(np.array([[500_000, 4.8e6], [501_000, 4.8e6]]), resolution_m=50,
     ...                    margin_m=100, crs=planning.crs)
     >>> cost = cost_surface(grid, planning, load_rules(), "linear_infrastructure", width_m=0)
-    >>> sorted(set(cost[2].tolist()))  # within 1 km of it (advisory); inside it (conditional)
-    [5.0, 1005.0]
+    >>> sorted(set(cost[2].tolist()))  # within 1 km of it (advisory); inside it (control line)
+    [5.0, 100005.0]
     """
     cost = np.ones(grid.shape, dtype=np.float64)
     for rule in ruleset:
@@ -269,6 +275,8 @@ def cost_surface(
             cost[_outside(grid, shapely.union_all(selected), width_m)] += costs[severity]
             continue
         reach = width_m / 2 + (rule.distance_m if rule.test == "proximity" else 0.0)
+        if severity == "conditional" and rule.test == "overlap" and rule.layer in CONTROL_LINES:
+            severity = "control_line"
         cost[feature_mask(grid, selected, widen_m=reach)] += costs[severity]
     cost[impassable(grid, planning, width_m=width_m)] = np.inf
     return cost

@@ -27,6 +27,7 @@ from skimage.draw import line as grid_line
 from skimage.graph import MCP_Geometric
 
 from redline.avoidance.costs import (
+    CONTROL_LINES,
     SEVERITY_COSTS,
     Grid,
     cost_surface,
@@ -41,11 +42,8 @@ from redline.screening import Screening, screen
 if TYPE_CHECKING:
     import folium
 
-__all__ = ["CONTROL_LINES", "Route", "route"]
+__all__ = ["ALIGNMENT_COLUMNS", "Route", "route"]
 
-#: Control lines whose crossing a route reports and argues, with their labels.
-CONTROL_LINES: Mapping[str, str] = {"redlines": "生态保护红线 ecological red line",
-                                    "farmland": "永久基本农田 permanent basic farmland"}
 #: Columns of :attr:`Route.alignments` (plus ``geometry``, the centreline).
 ALIGNMENT_COLUMNS = (
     "alignment", "length_m", "verdict", "verdict_zh", "n_findings", "decisive_rule",
@@ -268,7 +266,7 @@ def route(
         Ruleset (or a file extending the bundled one); ``None``: the bundled ruleset.
     resolution_m
         Cell size; default: a quarter of the width, coarsened for long routes so that the grid
-        holds at most about four million cells.
+        holds at most about four million cells, rounded up to whole metres.
     via
         Points the alignment must pass, in order.
     alternatives
@@ -306,7 +304,8 @@ def route(
     distance = float(np.hypot(*np.diff(points, axis=0).T).sum())
     margin = margin_m if margin_m is not None else max(distance / 3, 2_000.0)
     span = np.ptp(points, axis=0) + 2 * margin
-    resolution = resolution_m or max(width_m / 4, float(np.sqrt(np.prod(span) / _MAX_CELLS)))
+    resolution = resolution_m or float(np.ceil(max(width_m / 4,
+                                                   np.sqrt(np.prod(span) / _MAX_CELLS))))
     grid = Grid.around(points, resolution_m=resolution, margin_m=margin, crs=planning.crs)
     cost = cost_surface(grid, planning, ruleset, kind, width_m=width_m)
     cells = [grid.cell(x, y) for x, y in points]
