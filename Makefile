@@ -33,9 +33,11 @@ system-deps:
 	    chromium chromium-driver fonts-noto-cjk; \
 	fi
 
-## Benchmark redline against the naive geopandas.overlay baseline (writes benchmarks/results/)
+## Benchmark redline against the naive geopandas.overlay baseline, and the avoidance searches
+## (writes benchmarks/results/)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/avoidance.py
 
 ## Regenerate the bundled sample data (deterministic)
 sample-data: $(STAMP)
