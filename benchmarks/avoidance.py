@@ -47,9 +47,10 @@ def main() -> None:
     site = sites[sites.site_id == "JL-0020"]
     rows = []
     seconds, found = timed(repeat, lambda: redline.alternatives(site, planning, radius_m=2000))
+    best = found.iloc[0]
     rows.append({"case": "alternatives: one site, 2 km, 8 turns",
                  "candidates": found.attrs["redline"]["candidates"], "seconds": seconds,
-                 "result": f"best {found['verdict'].iloc[0]}, moved {found['moved_m'].iloc[0]:g} m"})
+                 "result": f"best {best['verdict']}, moved {best['moved_m']:g} m"})
     for label, options in (("route: 50 km at 10 m, 5 km margin, no alternatives",
                             {"resolution_m": 10, "margin_m": 5_000, "alternatives": 0}),
                            ("route: 50 km, default resolution and margin, 3 alternatives", {})):
