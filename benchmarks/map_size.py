@@ -3,7 +3,7 @@
 Issue 5's budget: a province-wide map of the sample planning with 10,000 sites stays under
 ~25 MB of HTML and opens in under ~5 s in headless Chromium. This script generates the sites
 (random boxes of 80-600 m inside the province, in the working CRS, random project types; a
-fixed seed), screens them with :func:`redline.screening.screen`, writes the offline map with
+fixed seed), screens them with :func:`redline.screen`, writes the offline map with
 :func:`redline.maps.save_map` and opens it in the system Chromium (Playwright; no browser
 download). Time to load is the page's own clock (``performance.now()``) when every layer is
 drawn and the legend is on the map. Results go to ``benchmarks/results/map_size.json``.
@@ -32,10 +32,9 @@ import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 from synthetic import centres_inside, rectangles  # noqa: E402
 
-from redline import schema  # noqa: E402
+from redline import schema, screen  # noqa: E402
 from redline.maps import save_map, screening_map  # noqa: E402
 from redline.planning import Planning, load_planning  # noqa: E402
-from redline.screening import screen  # noqa: E402
 
 RESULTS = HERE / "results" / "map_size.json"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -447,11 +447,11 @@ def _screening(
 ) -> dict:
     from synthetic import make_sites
 
+    from redline import screen
     from redline.geometry import prepare_subjects
     from redline.overlay import overlaps
     from redline.planning import load_planning
     from redline.rules import load_rules
-    from redline.screening import screen
 
     t0 = time.perf_counter()
     planning, ruleset = load_planning(), load_rules()
@@ -572,9 +572,9 @@ def _classification(
     import geopandas as gpd
     from synthetic import make_parcels
 
+    from redline import classify
     from redline.planning import load_planning
     from redline.schema import ZONES
-    from redline.zoning import classify
 
     t0 = time.perf_counter()
     planning = load_planning()
@@ -622,8 +622,8 @@ def _dask(
 
     from synthetic import make_sites
 
+    from redline import screen
     from redline.planning import load_planning
-    from redline.screening import screen
 
     t0 = time.perf_counter()
     planning = load_planning()

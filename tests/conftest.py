@@ -32,11 +32,11 @@ import rasterio
 import shapely
 from rasterio.transform import Affine
 
-from redline import datasets
+from redline import datasets, screen
 from redline.crs import WORKING_CRS
 from redline.io import read_layer
 from redline.planning import Planning, load_planning
-from redline.screening import Screening, screen
+from redline.screening import Screening
 
 EXTENT = 30_000.0  # the province: the square ±EXTENT
 PIXEL = 100.0  # raster resolution, metres

@@ -8,10 +8,10 @@ import pytest
 from shapely.affinity import translate
 
 import redline
-import redline.parallel
+import redline.run.parts
 from redline import datasets
 from redline.batch import screen_file
-from redline.errors import CRSError, LayerError
+from redline.errors import ArgumentError, CRSError, LayerError
 from redline.io import iter_layer_chunks, read_layer, write_layer
 from redline.report import OUTPUT_FILES, write_screening
 
@@ -116,7 +116,7 @@ def test_a_failure_leaves_the_previous_outputs_intact(tmp_path, planning, monkey
     first = screen_file(path, tmp_path, planning=planning, chunk_size=1000)
     before = {role: p.read_bytes() for role, p in first.paths.items()}
     calls = []
-    real = redline.parallel.screen
+    real = redline.run.parts.screen_frame
 
     def third_fails(*args, **kwargs):
         calls.append(1)
@@ -124,7 +124,7 @@ def test_a_failure_leaves_the_previous_outputs_intact(tmp_path, planning, monkey
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(redline.parallel, "screen", third_fails)
+    monkeypatch.setattr(redline.run.parts, "screen_frame", third_fails)
     with pytest.raises(RuntimeError, match="disk on fire"):
         screen_file(path, tmp_path, planning=planning, chunk_size=50)
     assert {role: p.read_bytes() for role, p in first.paths.items()} == before
@@ -149,7 +149,9 @@ def test_chunks_are_what_a_whole_read_gives(tmp_path):
 
 
 def test_chunk_size_must_be_positive(tmp_path):
-    with pytest.raises(LayerError, match=r"chunk_size must be a positive whole number.*received 0"):
+    with pytest.raises(
+        ArgumentError, match=r"chunk_size must be a positive whole number.*received 0"
+    ):
         next(iter_layer_chunks(datasets.get_path("sites"), chunk_size=0))
     with pytest.raises(LayerError, match="no such file"):
         next(iter_layer_chunks(tmp_path / "missing.gpkg", chunk_size=5))

@@ -122,7 +122,7 @@ PUBLIC = _public()
 
 def test_the_walk_finds_the_public_api() -> None:
     for name in (
-        "redline.screening.screen",
+        "redline.run.api.screen",
         "redline.crs.transformer",
         "redline.planning.Planning.summary",
         "redline.planning.Planning.extent",

@@ -17,7 +17,7 @@ import shapely
 
 from browser import open_page
 from conftest import inside
-from redline import schema
+from redline import schema, screen
 from redline.crs import WORKING_CRS
 from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.maps import (
@@ -33,7 +33,7 @@ from redline.maps import (
 )
 from redline.maps.style import legend_html, value_label_zh
 from redline.planning import Planning
-from redline.screening import Screening, screen
+from redline.screening import Screening
 
 AMAP = "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&style=8&x={x}&y={y}&z={z}"
 INTRANET = "http://10.20.30.40:8080/tiles/cgcs2000/{z}/{x}/{y}.png"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely import box
 
 from redline.crs import WORKING_CRS
-from redline.errors import GeometryError, LayerError
+from redline.errors import ArgumentError, GeometryError
 from redline.overlay import (
     DISTANCE_COLUMNS,
     OVERLAP_COLUMNS,
@@ -97,7 +97,7 @@ def test_prepare_layer_refuses_null_and_mixed_geometries():
         )
     with pytest.raises(GeometryError, match="holds points"):
         prepare_layer(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)]))
-    with pytest.raises(LayerError, match="max_vertices must be at least 8; received 4"):
+    with pytest.raises(ArgumentError, match="max_vertices must be at least 8; received 4"):
         layer_of(box(0, 0, 1, 1), max_vertices=4)
 
 
@@ -179,9 +179,9 @@ def test_overlaps_argument_errors():
         overlaps(gdf, layer)
     with pytest.raises(TypeError, match=r"1-d array of geometries; received shape \(1, 1\)"):
         overlaps(np.array([[box(0, 0, 1, 1)]], dtype=object), layer)
-    with pytest.raises(LayerError, match="n_jobs must be at least 1; received 0"):
+    with pytest.raises(ArgumentError, match="n_jobs must be at least 1; received 0"):
         overlaps(gdf.geometry, layer, n_jobs=0)
-    with pytest.raises(LayerError, match="chunk_size must be at least 1; received 0"):
+    with pytest.raises(ArgumentError, match="chunk_size must be at least 1; received 0"):
         overlaps(gdf.geometry, layer, chunk_size=0)
 
 
@@ -276,7 +276,7 @@ def test_nearest_within_hand_computed():
     assert out[["subject", "feature"]].to_numpy().tolist() == [[0, 0], [0, 1], [1, 1]]
     np.testing.assert_allclose(out["distance_m"], [30, 150, 190])
     assert nearest_within(subjects, layer, max_distance=10).empty
-    with pytest.raises(LayerError, match="positive number of metres; received -1"):
+    with pytest.raises(ArgumentError, match="positive number of metres; received -1"):
         nearest_within(subjects, layer, max_distance=-1)
 
 
@@ -300,7 +300,7 @@ def test_overlay_geometries_match_the_overlap_areas():
     pairs = overlaps(subjects, layer)
     geoms = overlay_geometries(subjects, layer, pairs)
     np.testing.assert_allclose(shapely.area(geoms), pairs["overlap_m2"], rtol=1e-9)
-    with pytest.raises(LayerError, match=r"missing \['feature'\]"):
+    with pytest.raises(ArgumentError, match=r"missing \['feature'\]"):
         overlay_geometries(subjects, layer, pairs[["subject"]])
 
 

@@ -17,9 +17,10 @@ import shapely
 from shapely.affinity import translate
 
 import redline
-from redline import datasets, parallel
-from redline.errors import CRSError, LayerError, RedlineWarning
+from redline import datasets
+from redline.errors import ArgumentError, CRSError, LayerError, RedlineWarning
 from redline.parallel import classify_dask, concat_screenings, is_dask_frame, screen_dask
+from redline.run import api, executors
 
 distributed = pytest.importorskip("distributed")
 
@@ -155,14 +156,14 @@ def test_planning_pickles_without_prepared_layers_and_rebuilds_them(planning, si
 
 def test_the_planning_is_scattered_once_per_client_and_kept(client, sites, planning, oracle):
     first = screen_dask(to_dask(sites, 2), planning, client=client)
-    kept = parallel._SCATTERED[planning][client.id]
+    kept = executors._SCATTERED[planning][client.id]
     again = screen_dask(to_dask(sites, 3), planning, client=client)
-    assert parallel._SCATTERED[planning][client.id] is kept  # not scattered again
+    assert executors._SCATTERED[planning][client.id] is kept  # not scattered again
     assert_same_screening(first, oracle)
     assert_same_screening(again, oracle)
     other = pickle.loads(pickle.dumps(planning))  # another planning: scattered on its own
     screen_dask(to_dask(sites.head(10), 2), other, client=client)
-    assert parallel._SCATTERED[other][client.id] is not kept
+    assert executors._SCATTERED[other][client.id] is not kept
 
 
 def test_concat_screenings_is_the_whole_screening(sites, planning, oracle):
@@ -240,29 +241,29 @@ def test_classify_on_local_threads_after_screening_the_same_planning(sites):
 @pytest.fixture
 def fork_small(monkeypatch):
     """Fork for batches of 10 or more; records the number of chunks of each forked run."""
-    monkeypatch.setattr(parallel, "FORK_MIN_SITES", 10)
-    monkeypatch.setattr(parallel, "FORK_MIN_PARCELS", 10)
+    monkeypatch.setattr(api, "FORK_MIN_SITES", 10)
+    monkeypatch.setattr(api, "FORK_MIN_PARCELS", 10)
     calls = []
-    real = parallel._fork_map
+    real = api.fork_map
 
     def counted(func, frame, **kwargs):
         results = real(func, frame, **kwargs)
         calls.append(len(results))
         return results
 
-    monkeypatch.setattr(parallel, "_fork_map", counted)
+    monkeypatch.setattr(api, "fork_map", counted)
     return calls
 
 
 def test_fork_workers_only_for_large_batches_and_several_cores():
     cores = len(os.sched_getaffinity(0))
-    assert parallel.fork_workers(19_999, None, minimum=20_000) == 1
-    assert parallel.fork_workers(10**6, 1, minimum=20_000) == 1
-    assert parallel.fork_workers(10**6, None, minimum=20_000) == cores
-    assert parallel.fork_workers(10**6, cores + 5, minimum=20_000) == cores  # no oversubscribing
-    assert parallel.fork_workers(25_000, 8, minimum=20_000) == min(2, cores)  # ≥ minimum/2 each
-    with pytest.raises(LayerError, match="n_jobs must be at least 1; received 0"):
-        parallel.fork_workers(10**6, 0, minimum=20_000)
+    assert executors.fork_workers(19_999, None, minimum=20_000) == 1
+    assert executors.fork_workers(10**6, 1, minimum=20_000) == 1
+    assert executors.fork_workers(10**6, None, minimum=20_000) == cores
+    assert executors.fork_workers(10**6, cores + 5, minimum=20_000) == cores  # no oversubscribing
+    assert executors.fork_workers(25_000, 8, minimum=20_000) == min(2, cores)  # ≥ minimum/2 each
+    with pytest.raises(ArgumentError, match="n_jobs must be at least 1; received 0"):
+        executors.fork_workers(10**6, 0, minimum=20_000)
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
@@ -320,5 +321,5 @@ def test_a_worker_that_dies_is_an_error_not_a_result(sites):
         os._exit(3)  # as a worker killed by a crash or the OOM killer
 
     with pytest.raises(BrokenProcessPool):
-        parallel._fork_map(dies, sites, n_jobs=2, progress=False, desc="test")
-    assert parallel._FORKED == {}  # nothing left registered
+        executors.fork_map(dies, sites, n_jobs=2, progress=False, desc="test")
+    assert executors._FORKED == {}  # nothing left registered

@@ -28,15 +28,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely import MultiPolygon, Polygon, box
 
-from redline import schema
+from redline import classify, schema, screen
 from redline.crs import WORKING_CRS
 from redline.errors import RedlineWarning
 from redline.geometry import repair
 from redline.overlay import overlaps, prepare_layer
 from redline.planning import Planning
 from redline.rules import RuleSet, load_rules
-from redline.screening import Screening, screen
-from redline.zoning import ZONE_STRICTNESS, classify
+from redline.screening import Screening
+from redline.zoning import ZONE_STRICTNESS
 
 EXAMPLES = int(os.environ.get("REDLINE_PROPERTY_EXAMPLES", "1000"))
 PROPERTY = settings(

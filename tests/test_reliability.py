@@ -32,6 +32,7 @@ from pyproj import Transformer
 from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 from typer.testing import CliRunner
 
+from redline import classify, screen
 from redline import io as rio
 from redline.cli import app
 from redline.crs import WORKING_CRS
@@ -39,8 +40,7 @@ from redline.errors import CRSError, GeometryError, LayerError, RedlineWarning, 
 from redline.io import WKT_COLUMN, read_layer, write_layer
 from redline.planning import Planning, load_planning
 from redline.rules import RuleSet, load_rules
-from redline.screening import Screening, screen
-from redline.zoning import classify
+from redline.screening import Screening
 
 # --- the one map: EPSG:4490 (lon, lat) near Changchun ------------------------------------------
 

@@ -11,10 +11,10 @@ import pytest
 from shapely import box
 
 from conftest import frame, inside
-from redline import schema
+from redline import schema, screen
 from redline.planning import Planning
 from redline.report import CSV_ENCODING, OUTPUT_FILES, three_lines_table, write_screening
-from redline.screening import Screening, screen
+from redline.screening import Screening
 
 BOM = b"\xef\xbb\xbf"
 RED, RED_M2 = "占用生态保护红线 occupies red line", "占用红线面积 red line m²"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from redline.errors import LayerError, RuleError
+from redline.errors import ArgumentError, LayerError, RuleError
 from redline.rules import (
     CORRIDORS,
     RULE_FRAME_COLUMNS,
@@ -174,7 +174,7 @@ def test_untyped_sites_get_the_strictest_severity_of_every_rule() -> None:
 
 
 def test_severity_for_unknown_type_is_refused() -> None:
-    with pytest.raises(LayerError, match=r"unknown project type 'housing'; valid: residential"):
+    with pytest.raises(ArgumentError, match=r"unknown project type 'housing'; valid: residential"):
         load_rules()["ECO-REDLINE"].severity_for("housing")
 
 
@@ -190,7 +190,7 @@ def test_severities_for_matches_the_per_site_loop() -> None:
 def test_canonical_project_type() -> None:
     assert canonical_project_type("Residential") == "residential"
     assert canonical_project_type(float("nan")) == "general"
-    with pytest.raises(LayerError, match="unknown project type"):
+    with pytest.raises(ArgumentError, match="unknown project type"):
         canonical_project_type("spaceport")
 
 

@@ -1,4 +1,4 @@
-"""Tests of redline.screening.screen on the hand-built world of conftest.py and the sample.
+"""Tests of redline.screen on the hand-built world of conftest.py and the sample.
 
 Every expected finding below is worked out by hand from the world's layout (conftest.py) and the
 bundled Jilin ruleset's activity × zone matrix (src/redline/rules/jilin.toml).
@@ -33,11 +33,11 @@ from conftest import (
     tilted_dem,
     write_raster,
 )
-from redline import schema
+from redline import schema, screen
 from redline.crs import WORKING_CRS
 from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.planning import Planning
-from redline.screening import FINDING_COLUMNS, SITE_COLUMNS, Screening, screen
+from redline.screening import FINDING_COLUMNS, SITE_COLUMNS, Screening
 
 CLEAR_SITE = box(100, 100, 300, 300)
 

@@ -11,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+from redline import classify
 from redline.crs import WORKING_CRS
-from redline.errors import LayerError, RedlineWarning
+from redline.errors import ArgumentError, LayerError, RedlineWarning
 from redline.overlay import overlaps
 from redline.planning import Planning
 from redline.schema import ZONES
-from redline.zoning import CLASSIFY_COLUMNS, UNZONED, classify
+from redline.zoning import CLASSIFY_COLUMNS, UNZONED
 
 SHARES = [f"share_{c}" for c in (*ZONES, UNZONED)]
 
@@ -205,7 +206,7 @@ def test_output_keeps_the_callers_frame_and_does_not_mutate_it(grid):
 def test_errors(grid):
     with pytest.raises(TypeError, match="parcels must be a GeoDataFrame, not list"):
         classify([box(0, 0, 1, 1)], grid)
-    with pytest.raises(LayerError, match="tolerance_m2 must be a non-negative area"):
+    with pytest.raises(ArgumentError, match="tolerance_m2 must be a non-negative area"):
         classify(parcels_of(box(0, 0, 1, 1)), grid, tolerance_m2=-1)
     no_zoning = Planning(redlines=gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs=WORKING_CRS))
     with pytest.raises(LayerError, match=r"no 'zoning' layer \(kinds present: \['redlines'\]\)"):

@@ -6,6 +6,7 @@ import logging
 
 from redline.avoidance import Route, alternatives, route
 from redline.errors import (
+    ArgumentError,
     CRSError,
     GeometryError,
     LayerError,
@@ -14,14 +15,15 @@ from redline.errors import (
     RuleError,
 )
 from redline.planning import Planning, load_planning
-from redline.screening import Screening, screen
-from redline.zoning import classify
+from redline.run.api import classify, screen
+from redline.screening import Screening
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "ArgumentError",
     "CRSError",
     "GeometryError",
     "LayerError",

@@ -208,7 +208,7 @@ def classify(
     """Classify PARCELS into key / restricted / prohibited zones and write them to --out."""
     from redline.io import read_layer, write_layer
     from redline.planning import load_planning
-    from redline.zoning import classify as run_classify
+    from redline.run.api import classify as run_classify
 
     _setup(verbose, quiet)
     if out.suffix == "":
@@ -218,10 +218,9 @@ def classify(
         data = read_layer(parcels, layer=layer, crs=crs)
         with _dask_client(workers, scheduler) as client:
             if client is not None:
-                import dask_geopandas
+                from redline.run.executors import to_dask
 
-                n_workers = len(client.scheduler_info()["workers"])
-                data = dask_geopandas.from_geopandas(data, npartitions=max(2, 2 * n_workers))
+                data = to_dask(data, client)
             result = run_classify(data, one_map, progress=not quiet)
         write_layer(result, out)
     except RedlineError as err:

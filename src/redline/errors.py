@@ -7,6 +7,7 @@ fix it. The data errors also subclass :class:`ValueError` so that generic handle
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "CRSError",
     "GeometryError",
     "LayerError",
@@ -18,6 +19,11 @@ __all__ = [
 
 class RedlineError(Exception):
     """Root of every error redline raises on purpose."""
+
+
+class ArgumentError(RedlineError, ValueError):
+    """An argument of a call is out of range or unknown (``n_jobs``, ``chunk_size``,
+    ``max_vertices``, a project type): the caller's mistake, not the data's."""
 
 
 class CRSError(RedlineError, ValueError):

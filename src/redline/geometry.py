@@ -37,6 +37,7 @@ __all__ = [
     "REPAIR_COLUMNS",
     "drop_z",
     "null_or_empty",
+    "prepare_subject_arrays",
     "prepare_subjects",
     "private_copy",
     "relative_change",
@@ -337,7 +338,7 @@ def prepare_subjects(
     >>> out.index.tolist(), round(out.area[10])  # the caller's index; m² in the working CRS
     ([10, 11, 12], 894072)
     """
-    geoms, reasons = _prepare_subject_arrays(
+    geoms, reasons = prepare_subject_arrays(
         subjects, source=source, working_crs=working_crs, crs=crs, extent=extent, stacklevel=3
     )
     out = subjects.copy()
@@ -348,7 +349,7 @@ def prepare_subjects(
     return out
 
 
-def _prepare_subject_arrays(
+def prepare_subject_arrays(
     subjects: gpd.GeoDataFrame,
     *,
     source: str,
@@ -357,9 +358,31 @@ def _prepare_subject_arrays(
     extent: shapely.Geometry | None = None,
     stacklevel: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`prepare_subjects` as arrays, for callers that need no frame: the prepared
-    geometries and the reasons not to assess. ``stacklevel`` is the repair warning's, counted
-    from this function (2: its caller)."""
+    """:func:`prepare_subjects` as arrays, for callers that need no frame.
+
+    Parameters
+    ----------
+    subjects, source, working_crs, crs, extent
+        As for :func:`prepare_subjects`.
+    stacklevel
+        The repair warning's stack level, counted from this function (2: its caller).
+
+    Returns
+    -------
+    geoms, reasons
+        The prepared geometries and the reasons not to assess (``None``: assessable), as
+        object arrays in the order of ``subjects``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline.crs import WORKING_CRS
+    >>> sites = gpd.GeoDataFrame(crs=4490, geometry=[shapely.box(125.30, 43.80, 125.31, 43.81),
+    ...                                               None])
+    >>> geoms, reasons = prepare_subject_arrays(sites, source="demo", working_crs=WORKING_CRS)
+    >>> reasons.tolist(), round(geoms[0].area)
+    ([None, 'null geometry'], 894072)
+    """
     # checked in the subjects' own CRS: a longitude of 486.5° projects onto Jilin
     declared = subjects if subjects.crs is not None or crs is None else subjects.set_crs(crs)
     lonlat = lonlat_bounds(declared) if declared.crs is not None else None

@@ -36,7 +36,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
 from pyogrio.errors import GeometryError as OGRGeometryError
 
-from redline.errors import CRSError, LayerError
+from redline.errors import ArgumentError, CRSError, LayerError
 from redline.geometry import drop_z
 
 __all__ = ["WRITE_DRIVERS", "iter_layer_chunks", "read_layer", "staged", "write_layer"]
@@ -288,7 +288,9 @@ def iter_layer_chunks(
     Raises
     ------
     LayerError
-        As :func:`read_layer`, or ``chunk_size`` is not a positive integer.
+        As :func:`read_layer`.
+    ArgumentError
+        ``chunk_size`` is not a positive integer.
     CRSError
         The file has no CRS and ``crs`` is not given.
 
@@ -307,7 +309,7 @@ def iter_layer_chunks(
     3272
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise LayerError(
+        raise ArgumentError(
             f"chunk_size must be a positive whole number of features; received {chunk_size!r}"
         )
     path = Path(path)

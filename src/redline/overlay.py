@@ -25,7 +25,6 @@ from coincident edges) is a *contact*: reported, never counted as overlap.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,17 +36,21 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from redline.errors import GeometryError, LayerError
+from redline.errors import ArgumentError, GeometryError
 from redline.geometry import private_copy
+from redline.run.executors import check_jobs
 
 __all__ = [
     "DISTANCE_COLUMNS",
     "OVERLAP_COLUMNS",
     "SELF_OVERLAP_COLUMNS",
     "PreparedLayer",
+    "near_pairs",
     "nearest_within",
+    "overlap_pairs",
     "overlaps",
     "overlay_geometries",
+    "pair_geometries",
     "prepare_layer",
     "self_overlaps",
 ]
@@ -168,7 +171,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> Prepared
     ------
     GeometryError
         Null or empty geometries, or a layer mixing polygons with lines or points.
-    LayerError
+    ArgumentError
         ``max_vertices`` below 8.
 
     Examples
@@ -180,7 +183,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> Prepared
     (True, True)
     """
     if max_vertices < 8:
-        raise LayerError(f"max_vertices must be at least 8; received {max_vertices}")
+        raise ArgumentError(f"max_vertices must be at least 8; received {max_vertices}")
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     ids = gdf["feature_id"].to_numpy() if "feature_id" in gdf.columns else gdf.index.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -278,7 +281,8 @@ def overlaps(
     layer
         The prepared layer.
     n_jobs
-        Threads over chunks; default ``os.cpu_count()``. Results do not depend on it.
+        Threads over chunks; default every available core
+        (:func:`redline.run.executors.available_cores`). Results do not depend on it.
     chunk_size
         Subjects per chunk (bounds memory).
     contact_m2
@@ -308,7 +312,7 @@ def overlaps(
     0        0        0        25.0        0.0           0.25    False
     1        1        0         0.0        0.0           0.00     True
     """
-    pairs = _overlap_pairs(
+    pairs = overlap_pairs(
         subjects,
         layer,
         n_jobs=n_jobs,
@@ -319,7 +323,7 @@ def overlaps(
     return pd.DataFrame(pairs, copy=False)
 
 
-def _overlap_pairs(
+def overlap_pairs(
     subjects: gpd.GeoSeries | np.ndarray,
     layer: PreparedLayer,
     *,
@@ -328,7 +332,26 @@ def _overlap_pairs(
     contact_m2: float = 1e-6,
     progress: bool = False,
 ) -> _Pairs:
-    """:func:`overlaps` as column arrays (no frame: for callers that only index them)."""
+    """:func:`overlaps` as column arrays (no frame: for callers that only index them).
+
+    Parameters
+    ----------
+    subjects, layer, n_jobs, chunk_size, contact_m2, progress
+        As for :func:`overlaps`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The columns of :data:`OVERLAP_COLUMNS`, sorted by subject then feature.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
+    >>> pairs = overlap_pairs([shapely.box(5, 5, 15, 15)], layer)
+    >>> pairs["subject"].tolist(), pairs["overlap_m2"].tolist()
+    ([0], [25.0])
+    """
     geoms = _as_geometry_array(subjects)
     chunks = list(_chunks(geoms, chunk_size, n_jobs=n_jobs))
 
@@ -489,7 +512,7 @@ def nearest_within(
 
     Raises
     ------
-    LayerError
+    ArgumentError
         ``max_distance`` not a positive finite number.
 
     Examples
@@ -500,13 +523,13 @@ def nearest_within(
        subject  feature  distance_m
     0        0        0         3.0
     """
-    pairs = _near_pairs(
+    pairs = near_pairs(
         subjects, layer, max_distance=max_distance, n_jobs=n_jobs, chunk_size=chunk_size
     )
     return pd.DataFrame(pairs, copy=False)
 
 
-def _near_pairs(
+def near_pairs(
     subjects: gpd.GeoSeries | np.ndarray,
     layer: PreparedLayer,
     *,
@@ -514,9 +537,32 @@ def _near_pairs(
     n_jobs: int | None = None,
     chunk_size: int = 50_000,
 ) -> _Pairs:
-    """:func:`nearest_within` as column arrays (no frame: for callers that only index them)."""
+    """:func:`nearest_within` as column arrays (no frame: for callers that only index them).
+
+    Parameters
+    ----------
+    subjects, layer, max_distance, n_jobs, chunk_size
+        As for :func:`nearest_within`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The columns of :data:`DISTANCE_COLUMNS`, sorted by subject then feature.
+
+    Raises
+    ------
+    ArgumentError
+        ``max_distance`` not a positive finite number.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (0, 9)])]))
+    >>> near_pairs([shapely.Point(3, 4)], layer, max_distance=10)["distance_m"].tolist()
+    [3.0]
+    """
     if not (np.isfinite(max_distance) and max_distance > 0):
-        raise LayerError(
+        raise ArgumentError(
             f"max_distance must be a positive number of metres; received {max_distance!r}"
         )
     geoms = _as_geometry_array(subjects)
@@ -594,8 +640,10 @@ def overlay_geometries(
     """
     missing = {"subject", "feature"} - set(pairs.columns)
     if missing:
-        raise LayerError(f"pairs need columns 'subject' and 'feature'; missing {sorted(missing)}")
-    return _pair_geometries(
+        raise ArgumentError(
+            f"pairs need columns 'subject' and 'feature'; missing {sorted(missing)}"
+        )
+    return pair_geometries(
         _as_geometry_array(subjects),
         layer,
         pairs["subject"].to_numpy(dtype=np.int64),
@@ -603,11 +651,34 @@ def overlay_geometries(
     )
 
 
-def _pair_geometries(
+def pair_geometries(
     geoms: np.ndarray, layer: PreparedLayer, s: np.ndarray, f: np.ndarray
 ) -> np.ndarray:
     """:func:`overlay_geometries` of the pairs ``(s[i], f[i])`` of subject and feature
-    positions, ``geoms`` an array of geometries."""
+    positions (column arrays: no frame).
+
+    Parameters
+    ----------
+    geoms
+        The subjects, an array of geometries in the layer's CRS.
+    layer
+        The prepared layer.
+    s, f
+        Subject and feature (row) position of each pair.
+
+    Returns
+    -------
+    numpy.ndarray
+        The intersection of each pair's subject and feature.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, numpy as np, shapely
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
+    >>> geoms = np.array([shapely.box(5, 5, 15, 15)])
+    >>> pair_geometries(geoms, layer, np.array([0]), np.array([0]))[0].area
+    25.0
+    """
     subj = geoms[s]
     out = np.empty(len(s), dtype=object)
     # The feature's parts near each subject (predicates run on this call's own prepared copies
@@ -708,11 +779,11 @@ def _chunks(geoms: np.ndarray, chunk_size: int, *, n_jobs: int | None) -> Iterat
     ``chunk_size``; with several threads, into at least two chunks per thread (of at least
     :data:`_MIN_THREAD_CHUNK`) so that the threads stay busy until the end."""
     if chunk_size < 1:
-        raise LayerError(f"chunk_size must be at least 1; received {chunk_size}")
+        raise ArgumentError(f"chunk_size must be at least 1; received {chunk_size}")
     present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if len(present) == 0:
         return
-    jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
+    jobs = check_jobs(n_jobs)
     if jobs > 1:
         chunk_size = min(chunk_size, max(_MIN_THREAD_CHUNK, -(-len(present) // (2 * jobs))))
     if len(present) > chunk_size:
@@ -731,9 +802,7 @@ def _run_chunks(
     progress: bool,
     desc: str,
 ) -> list[_Pairs]:
-    jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
-    if jobs < 1:
-        raise LayerError(f"n_jobs must be at least 1; received {n_jobs}")
+    jobs = check_jobs(n_jobs)
     bar = None
     if progress:
         from tqdm.auto import tqdm

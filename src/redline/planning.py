@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["Planning", "canonicalize", "load_planning"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class Planning:
@@ -102,13 +105,7 @@ class Planning:
         crs: Any = None,
         name: str = "",
     ) -> None:
-        self.crs = CRS.from_user_input(crs) if crs is not None else WORKING_CRS
-        if not is_metric(self.crs):
-            raise CRSError(
-                f"the working CRS must be projected with metre units; received {self.crs.name}. "
-                "Use an equal-area or Gauss-Krüger CRS such as EPSG:4551."
-            )
-        self.name = name
+        working_crs = _working_crs(crs)
         given = {
             "zoning": zoning, "redlines": redlines, "reserves": reserves,
             "water_sources": water_sources, "farmland": farmland, "scenic": scenic,
@@ -128,6 +125,39 @@ class Planning:
         if problems:
             raise LayerError("planning layers do not match the canonical schema:\n  - "
                              + "\n  - ".join(problems))
+        self._assemble(canonical, landcover=landcover, dem=dem,
+                       landcover_classes=landcover_classes, crs=working_crs, name=name)
+
+    @classmethod
+    def _of_canonical(
+        cls,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        landcover: RasterLayer | None,
+        dem: RasterLayer | None,
+        crs: Any,
+        name: str,
+    ) -> Planning:
+        """A planning of layers :func:`canonicalize` made already (:func:`load_planning`),
+        which are not mapped a second time."""
+        planning = cls.__new__(cls)
+        planning._assemble(layers, landcover=landcover, dem=dem, landcover_classes=None,
+                           crs=_working_crs(crs), name=name)
+        return planning
+
+    def _assemble(
+        self,
+        canonical: Mapping[str, gpd.GeoDataFrame],
+        *,
+        landcover: RasterLayer | str | Path | None,
+        dem: RasterLayer | str | Path | None,
+        landcover_classes: Mapping[int, str] | None,
+        crs: CRS,
+        name: str,
+    ) -> None:
+        """Project, check and repair the canonical layers; open the rasters."""
+        self.crs = crs
+        self.name = name
         self._layers: dict[str, gpd.GeoDataFrame] = {}
         repairs = []
         for kind, gdf in canonical.items():
@@ -144,9 +174,16 @@ class Planning:
                 raster = open_raster(raster, kind=kind,
                                      classes=landcover_classes if kind == "landcover" else None)
             self.rasters[kind] = raster
+        self._init_caches()
+
+    def _init_caches(self) -> None:
+        """The caches of what is derived from the layers (built on first use, kept, dropped
+        when pickled) and the lock under which threads build them once."""
+        self._lock = threading.RLock()
         self._prepared: dict[str, PreparedLayer] = {}
         self._corridors: dict[tuple[tuple[str, float], ...],
                               tuple[gpd.GeoDataFrame, PreparedLayer] | None] = {}
+        self._derived: dict[str, Any] = {}
 
     # -- access --------------------------------------------------------------------------
     @property
@@ -227,9 +264,10 @@ class Planning:
         >>> len(prepared), prepared is planning.prepared("redlines")
         (71, True)
         """
-        if kind not in self._prepared:
-            self._prepared[kind] = prepare_layer(self[kind])
-        return self._prepared[kind]
+        with self._lock:  # threads sharing a planning prepare each layer once
+            if kind not in self._prepared:
+                self._prepared[kind] = prepare_layer(self[kind])
+            return self._prepared[kind]
 
     def corridors(
         self, half_widths_m: Mapping[str, float]
@@ -263,9 +301,41 @@ class Planning:
         1     松花江       rivers  provincial        1000.0
         """
         key = tuple(sorted(half_widths_m.items()))
-        if key not in self._corridors:
-            self._corridors[key] = self._build_corridors(half_widths_m)
-        return self._corridors[key]
+        with self._lock:
+            if key not in self._corridors:
+                self._corridors[key] = self._build_corridors(half_widths_m)
+            return self._corridors[key]
+
+    def derived(self, name: str, build: Callable[[Planning], _T]) -> _T:
+        """A value derived from this planning's layers, built once by ``build(self)`` and kept
+        with the planning (so it lives and dies with it; threads build it once).
+
+        Parameters
+        ----------
+        name
+            The value's key; one name, one ``build``.
+        build
+            Computes the value from the planning.
+
+        Returns
+        -------
+        object
+            What ``build`` returned, the first time it was called for ``name``.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> zones = gpd.GeoDataFrame({"zone": ["重点开发区域"]},
+        ...                          geometry=[shapely.box(125.2, 43.7, 125.4, 43.9)], crs=4490)
+        >>> planning = Planning(zoning=zones)
+        >>> area = planning.derived("zoning.area", lambda p: float(p["zoning"].area.sum()))
+        >>> round(area / 1e6), planning.derived("zoning.area", lambda p: 0.0) == area
+        (358, True)
+        """
+        with self._lock:
+            if name not in self._derived:
+                self._derived[name] = build(self)
+            return self._derived[name]
 
     def _build_corridors(
         self, half_widths_m: Mapping[str, float]
@@ -301,8 +371,8 @@ class Planning:
         # Prepared layers hold spatial indexes; rebuild them lazily after unpickling (dask).
         # A raster's read-only class table (a mappingproxy) cannot be pickled: send a dict.
         state = self.__dict__.copy()
-        state["_prepared"] = {}
-        state["_corridors"] = {}
+        for cache in ("_lock", "_prepared", "_corridors", "_derived"):
+            del state[cache]
         state["rasters"] = {kind: dataclasses.replace(raster, classes=dict(raster.classes))
                             for kind, raster in self.rasters.items()}
         return state
@@ -313,6 +383,7 @@ class Planning:
             for kind, raster in state["rasters"].items()
         }
         self.__dict__.update(state)
+        self._init_caches()
 
     # -- display -------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
@@ -404,6 +475,17 @@ class Planning:
         from redline.maps import planning_map
 
         return planning_map(self, **kwargs)
+
+
+def _working_crs(crs: Any) -> CRS:
+    """The working CRS asked for (default :data:`redline.crs.WORKING_CRS`), checked."""
+    working = CRS.from_user_input(crs) if crs is not None else WORKING_CRS
+    if not is_metric(working):
+        raise CRSError(
+            f"the working CRS must be projected with metre units; received {working.name}. "
+            "Use an equal-area or Gauss-Krüger CRS such as EPSG:4551."
+        )
+    return working
 
 
 def canonicalize(
@@ -656,6 +738,7 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         rasters[kind] = open_raster(root / entry["path"], kind=kind,
                                     classes=classes if kind == "landcover" else None)
     info = manifest.get("planning", {})
-    return Planning(**layers, landcover=rasters.get("landcover"), dem=rasters.get("dem"),
-                    crs=crs if crs is not None else info.get("crs"),
-                    name=info.get("name", path.stem))
+    return Planning._of_canonical(layers, landcover=rasters.get("landcover"),
+                                  dem=rasters.get("dem"),
+                                  crs=crs if crs is not None else info.get("crs"),
+                                  name=info.get("name", path.stem))

@@ -25,17 +25,25 @@ from geopandas.array import from_shapely
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
-from redline.errors import LayerError, RedlineWarning
-from redline.geometry import _prepare_subject_arrays
-from redline.overlay import PreparedLayer, _near_pairs, _overlap_pairs, _pair_geometries
-from redline.planning import Planning, load_planning
+from redline.errors import ArgumentError, LayerError, RedlineWarning
+from redline.geometry import prepare_subject_arrays
+from redline.overlay import PreparedLayer, near_pairs, overlap_pairs, pair_geometries
+from redline.planning import Planning
 from redline.raster import landcover_shares, slope_stats
-from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type, load_rules
+from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type
 
 if TYPE_CHECKING:
     import folium
 
-__all__ = ["FINDING_COLUMNS", "SITE_COLUMNS", "Screening", "screen"]
+__all__ = [
+    "FINDING_COLUMNS",
+    "LAYER_OVERLAPS",
+    "SITE_COLUMNS",
+    "Screening",
+    "screen_frame",
+    "site_ids",
+    "source_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +109,9 @@ class Screening:
 
     Examples
     --------
+    >>> import redline
     >>> from redline import datasets
-    >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+    >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
     >>> result
     Screening of 8 sites against 25 rules: prohibited 3, advisory 4, clear 1; 15 findings
     >>> result.sites[["site_id", "verdict", "decisive_rule"]].tail(4)
@@ -136,8 +145,9 @@ class Screening:
 
         Examples
         --------
+        >>> import redline
         >>> from redline import datasets
-        >>> screen(gpd.read_file(datasets.get_path("sites")).head(8)).summary()
+        >>> redline.screen(gpd.read_file(datasets.get_path("sites")).head(8)).summary()
                 verdict       结论  sites
         0  not_assessed      未评估      0
         1    prohibited       禁止      3
@@ -162,8 +172,9 @@ class Screening:
 
         Examples
         --------
+        >>> import redline
         >>> from redline import datasets
-        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
         >>> result.three_lines().iloc[7]
         项目编号 site_id                                          JL-0008
         项目名称 name                                       镇赉砂石料场14号
@@ -196,8 +207,9 @@ class Screening:
         Examples
         --------
         >>> import tempfile
+        >>> import redline
         >>> from redline import datasets
-        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
         >>> paths = result.to_file(Path(tempfile.mkdtemp()) / "run")
         >>> sorted(path.name for path in paths.values())
         ['findings.csv', 'screening.gpkg', 'sites.csv', 'summary.csv', 'three_lines.csv']
@@ -220,8 +232,9 @@ class Screening:
 
         Examples
         --------
+        >>> import redline
         >>> from redline import datasets
-        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
         >>> type(result.map(basemap=None)).__name__
         'Map'
         """
@@ -241,37 +254,35 @@ class Screening:
                 f"{counts or 'no sites'}; {len(self.findings)} findings")
 
 
-def screen(
+def screen_frame(
     sites: gpd.GeoDataFrame,
-    planning: Planning | None = None,
+    planning: Planning,
+    ruleset: RuleSet,
     *,
-    rules: RuleSet | str | Path | None = None,
     crs: Any = None,
     n_jobs: int | None = None,
     progress: bool = False,
 ) -> Screening:
-    """Screen proposed construction sites against the planning layers.
+    """Screen a frame of sites in this process: the kernel of :func:`redline.screen`.
+
+    :func:`redline.screen` is the entry: it takes defaults, dask frames and large batches
+    (forked workers) and calls this on each part; call it directly to screen in this process.
 
     Parameters
     ----------
     sites
-        Polygons, multipolygons, lines or points with optional ``site_id``, ``name`` and
-        ``project_type`` columns (no type: general construction, the strictest reading).
-        Not modified.
+        A GeoDataFrame of sites, as for :func:`redline.screen`.
     planning
-        The one map; ``None`` loads the bundled illustrative sample.
-    rules
-        A :class:`~redline.rules.RuleSet`, or the path of a ruleset file that extends the
-        bundled Jilin ruleset; ``None`` uses the bundled ruleset.
+        The one map.
+    ruleset
+        The rules.
     crs
         CRS to assume for sites that declare none.
     n_jobs
-        Cores to use (default: all). A batch of :data:`redline.parallel.FORK_MIN_SITES` sites
-        or more is split into chunks screened on that many worker processes (forked, on
-        Linux); a smaller one on that many threads of the overlay engine. Results do not
+        Threads of the overlay engine (default: every available core). Results do not
         depend on it.
     progress
-        Show a progress bar over the layers (over the chunks, on worker processes).
+        Show a progress bar over the layers.
 
     Returns
     -------
@@ -287,31 +298,19 @@ def screen(
     Examples
     --------
     >>> from redline import datasets
-    >>> result = screen(gpd.read_file(datasets.get_path("sites")))
+    >>> from redline.planning import load_planning
+    >>> from redline.rules import load_rules
+    >>> sites = gpd.read_file(datasets.get_path("sites"))
+    >>> result = screen_frame(sites, load_planning(), load_rules(), n_jobs=1)
     >>> sorted(set(result.sites.verdict)) == sorted(schema.VERDICTS)
     True
     """
-    from redline.parallel import (
-        FORK_MIN_SITES,
-        fork_workers,
-        is_dask_frame,
-        screen_dask,
-        screen_forked,
-    )
-
-    if is_dask_frame(sites):  # partitions screened in parallel, one thread each
-        return screen_dask(sites, planning, rules=rules, crs=crs, progress=progress)
     if not isinstance(sites, gpd.GeoDataFrame):
         raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
-    planning = planning if planning is not None else load_planning()
-    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
-    source = str(sites.attrs.get("redline", {}).get("path", "sites"))
-    site_ids = _site_ids(sites, source=source)
-    workers = fork_workers(len(sites), n_jobs, minimum=FORK_MIN_SITES)
-    if workers > 1:  # a large batch: chunks on worker processes
-        return screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers, progress=progress)
+    source = source_of(sites)
+    ids = site_ids(sites)
     types = _project_types(sites, source=source)
-    geoms, reasons = _prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
+    geoms, reasons = prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
                                              crs=crs, extent=planning.extent, stacklevel=2)
     run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
                severity=_severities(ruleset, types))
@@ -351,9 +350,9 @@ def screen(
                                                      n=len(sites))
         findings.extend(found)
 
-    table, columns = _findings_table(findings, site_ids=site_ids, order=ruleset.ids,
+    table, columns = _findings_table(findings, ids=ids, order=ruleset.ids,
                                      crs=planning.crs)
-    out = _with_verdicts(sites, columns, reasons=reasons, site_ids=site_ids, types=types)
+    out = _with_verdicts(sites, columns, reasons=reasons, ids=ids, types=types)
     layer_overlaps = pd.DataFrame({name: totals.get(name, np.full(len(sites), np.nan))
                                    for name in LAYER_OVERLAPS}, index=sites.index)
     return Screening(sites=out, findings=table, layer_overlaps=layer_overlaps,
@@ -361,7 +360,62 @@ def screen(
 
 
 # -- inputs ----------------------------------------------------------------------------------
-def _site_ids(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
+def source_of(frame: pd.DataFrame, default: str = "sites") -> str:
+    """The file a frame was read from (:func:`redline.io.read_layer` records it), for messages.
+
+    Parameters
+    ----------
+    frame
+        Sites or parcels.
+    default
+        What to call a frame not read from a file.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> from redline.io import read_layer
+    >>> source_of(read_layer(datasets.get_path("sites"))).endswith("sites.gpkg")
+    True
+    >>> source_of(gpd.GeoDataFrame())
+    'sites'
+    """
+    return str(frame.attrs.get("redline", {}).get("path", default))
+
+
+def site_ids(sites: gpd.GeoDataFrame) -> np.ndarray:
+    """Each site's id as text: its ``site_id`` (stripped), else its row label.
+
+    Parameters
+    ----------
+    sites
+        Sites, with or without a ``site_id`` column.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of unique, non-blank texts.
+
+    Raises
+    ------
+    LayerError
+        Blank or duplicate ``site_id`` values (the message names them and the file).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> sites = gpd.GeoDataFrame({"site_id": [" A-1", "A-2"]}, geometry=[shapely.Point(0, 0)] * 2)
+    >>> site_ids(sites).tolist(), site_ids(sites.drop(columns="site_id")).tolist()
+    (['A-1', 'A-2'], ['0', '1'])
+    >>> site_ids(sites.assign(site_id=["A-1", "A-1"]))
+    Traceback (most recent call last):
+    ...
+    redline.errors.LayerError: sites: site_id values are not unique: ['A-1'] (2 rows); ...
+    """
+    source = source_of(sites)
     if "site_id" not in sites.columns:
         return np.array([str(i) for i in sites.index], dtype=object)
     ids = sites["site_id"]
@@ -398,7 +452,7 @@ def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
     for value in uniques:
         try:
             canonical.append(canonical_project_type(value))
-        except LayerError:
+        except ArgumentError:
             unknown.append(str(value))
             canonical.append(schema.GENERAL_CONSTRUCTION)
     if unknown:
@@ -481,13 +535,13 @@ def _vector_findings(
         features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
-    found_pairs = _overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs)
+    found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs)
     contact = found_pairs["contact"]
     touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
     reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)
     near = None
     if reach > 0:
-        nearby = _near_pairs(run.geoms, prepared, max_distance=reach, n_jobs=run.n_jobs)
+        nearby = near_pairs(run.geoms, prepared, max_distance=reach, n_jobs=run.n_jobs)
         near = {  # edge contact: 0 m away
             "subject": np.concatenate([nearby["subject"], touching["subject"]]),
             "feature": np.concatenate([nearby["feature"], touching["feature"]]),
@@ -619,7 +673,7 @@ def _rows(
         rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
     # overlap findings carry the overlap itself; the others the site
     rows["geometry"] = (
-        _pair_geometries(run.geoms, prepared, subject, hits["feature"].astype(np.int64))
+        pair_geometries(run.geoms, prepared, subject, hits["feature"].astype(np.int64))
         if prepared is not None else run.geoms[subject])
     return rows
 
@@ -633,7 +687,7 @@ def _repeat(value: object, n: int) -> np.ndarray:
 
 
 # -- outputs -----------------------------------------------------------------------------------
-def _findings_table(parts: list[_Columns | None], *, site_ids: np.ndarray,
+def _findings_table(parts: list[_Columns | None], *, ids: np.ndarray,
                     order: tuple[str, ...], crs: Any) -> tuple[gpd.GeoDataFrame, _Columns]:
     """All findings, strictest first within each site, in a fixed order (sites as given, then
     severity, rule order in the ruleset, feature id) so that batch and per-site runs agree;
@@ -649,7 +703,7 @@ def _findings_table(parts: list[_Columns | None], *, site_ids: np.ndarray,
                             return_inverse=True)[1]
         at = np.lexsort((feature, rule, rank, columns["subject"]))
         columns = {name: values[at] for name, values in columns.items()}
-        columns["site_id"] = site_ids[columns["subject"]]
+        columns["site_id"] = ids[columns["subject"]]
         columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v]
                                            for v in columns["severity"]], dtype=object)
         return _frame(columns, FINDING_COLUMNS, crs=crs), columns
@@ -684,7 +738,7 @@ def _frame(columns: _Columns, names: Iterable[str], *, crs: Any) -> gpd.GeoDataF
 
 
 def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.ndarray,
-                   site_ids: np.ndarray, types: np.ndarray) -> gpd.GeoDataFrame:
+                   ids: np.ndarray, types: np.ndarray) -> gpd.GeoDataFrame:
     """The caller's sites with the verdict columns: the strictest finding (the first of each
     site's, in ``findings``' columns) decides, a reason not to assess overrides everything."""
     n = len(sites)
@@ -700,7 +754,7 @@ def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.n
     verdict[blocked], decisive[blocked], clause[blocked] = "not_assessed", None, None
     out = sites.copy()
     columns = {
-        "site_id": site_ids, "project_type_used": types, "verdict": verdict,
+        "site_id": ids, "project_type_used": types, "verdict": verdict,
         "verdict_zh": [schema.VERDICT_LABELS[v] for v in verdict],
         "n_findings": np.bincount(subject, minlength=n), "decisive_rule": decisive,
         "decisive_clause": clause, "not_assessed_reason": reasons,

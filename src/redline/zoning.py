@@ -13,9 +13,7 @@ that comes first in the layer).
 from __future__ import annotations
 
 import logging
-import threading
 import warnings
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -24,14 +22,24 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from redline.errors import LayerError, RedlineWarning
+from redline.errors import ArgumentError, LayerError, RedlineWarning
+from redline.geometry import prepare_subject_arrays
 from redline.overlay import PreparedLayer, overlaps, prepare_layer, self_overlaps
 from redline.schema import VERDICTS, ZONES
 
 if TYPE_CHECKING:
     from redline.planning import Planning
 
-__all__ = ["CLASSIFY_COLUMNS", "STATUSES", "UNZONED", "ZONE_STRICTNESS", "classify"]
+__all__ = [
+    "CLASSIFY_COLUMNS",
+    "STATUSES",
+    "UNZONED",
+    "ZONE_STRICTNESS",
+    "ZoningLayer",
+    "classify_frame",
+    "with_classification",
+    "zoning_layer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,43 +74,61 @@ if set(ZONE_STRICTNESS) != set(ZONES):  # pragma: no cover - guards the shared v
 
 
 @dataclass(frozen=True)
-class _ZoningLayer:
-    """The zoning layer as classification uses it: overlaps resolved, classes coded."""
+class ZoningLayer:
+    """The zoning layer as classification uses it: overlaps resolved, classes coded.
+
+    Attributes
+    ----------
+    layer
+        The prepared zoning layer, each place in one feature only.
+    rows
+        Row in ``planning["zoning"]`` of each feature of ``layer``.
+    klass
+        Index into :data:`ZONE_STRICTNESS` of each feature of ``layer``.
+    overlaps
+        Self-overlaps of the original layer (columns of
+        :data:`redline.overlay.SELF_OVERLAP_COLUMNS`), above floating-point noise.
+
+    Examples
+    --------
+    >>> from redline.planning import load_planning
+    >>> zoning = zoning_layer(load_planning())
+    >>> len(zoning.layer), len(zoning.overlaps)
+    (34, 6)
+    """
 
     layer: PreparedLayer
-    rows: np.ndarray  # row in planning["zoning"] of each feature of ``layer``
-    klass: np.ndarray  # index into ZONE_STRICTNESS of each feature of ``layer``
-    overlaps: pd.DataFrame  # self-overlaps of the original layer (rows, m²), above noise
+    rows: np.ndarray
+    klass: np.ndarray
+    overlaps: pd.DataFrame
 
 
-_RESOLVED: weakref.WeakKeyDictionary[PreparedLayer, _ZoningLayer] = weakref.WeakKeyDictionary()
-_RESOLVING = threading.Lock()
-
-
-def classify(
+def classify_frame(
     parcels: gpd.GeoDataFrame,
-    planning: Planning | None = None,
+    planning: Planning,
     *,
     tolerance_m2: float = 1.0,
     n_jobs: int | None = None,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Assign each parcel to a main functional zone by area.
+    """Assign each parcel to a main functional zone by area, in this process: the kernel of
+    :func:`redline.classify`.
+
+    :func:`redline.classify` is the entry: it takes the default planning, dask frames and
+    large batches (forked workers) and calls this on each part.
 
     Parameters
     ----------
     parcels
         Parcel polygons in any declared CRS (not modified).
     planning
-        The one map holding a ``zoning`` layer; default the bundled sample
-        (:func:`redline.planning.load_planning`).
+        The one map holding a ``zoning`` layer.
     tolerance_m2
         Smallest overlap (m²) that makes a class count for ``zone_strictest`` and ``split``;
         the dominant class always counts.
     n_jobs
-        Cores to use (default: all): worker processes for a batch of
-        :data:`redline.parallel.FORK_MIN_PARCELS` parcels or more (forked, on Linux), else
-        threads. The result does not depend on it.
+        Threads of the overlay engine (default: every available core). The result does not
+        depend on it.
     progress
         Show a progress bar over chunks of parcels.
 
@@ -122,7 +148,9 @@ def classify(
     Raises
     ------
     LayerError
-        No ``zoning`` layer in ``planning``, or a negative ``tolerance_m2``.
+        No ``zoning`` layer in ``planning``.
+    ArgumentError
+        A negative ``tolerance_m2``.
 
     Warns
     -----
@@ -138,48 +166,20 @@ def classify(
     ...                          geometry=[box(0, 0, 700, 1000), box(700, 0, 1000, 1000)],
     ...                          crs=WORKING_CRS)
     >>> parcels = gpd.GeoDataFrame(geometry=[box(0, 0, 1000, 100)], crs=WORKING_CRS)
-    >>> out = classify(parcels, Planning(zoning=zones))
+    >>> out = classify_frame(parcels, Planning(zoning=zones))
     >>> out[["share_key", "share_prohibited", "zone", "zone_strictest", "split"]]
        share_key  share_prohibited zone zone_strictest  split
     0        0.7               0.3  key     prohibited   True
     """
-    from redline.parallel import (
-        FORK_MIN_PARCELS,
-        classify_dask,
-        classify_forked,
-        fork_workers,
-        is_dask_frame,
-    )
-
-    if is_dask_frame(parcels):  # partitions classified in parallel, one thread each
-        return classify_dask(parcels, planning, tolerance_m2=tolerance_m2, progress=progress)
     if not isinstance(parcels, gpd.GeoDataFrame):
         raise TypeError(f"parcels must be a GeoDataFrame, not {type(parcels).__name__}")
     if not tolerance_m2 >= 0:
-        raise LayerError(
+        raise ArgumentError(
             f"tolerance_m2 must be a non-negative area in m²; received {tolerance_m2!r}"
         )
-    if planning is None:
-        from redline.planning import load_planning
-
-        planning = load_planning()
-    if "zoning" not in planning:
-        raise LayerError(
-            f"the planning has no 'zoning' layer (kinds present: {list(planning.kinds)}); "
-            "classification needs the main functional zones: add a [layers.zoning] entry to "
-            "the manifest or pass zoning= to Planning"
-        )
-    zoning = _zoning_layer(planning)
-    workers = fork_workers(len(parcels), n_jobs, minimum=FORK_MIN_PARCELS)
-    if workers > 1:  # a large batch: chunks on worker processes (they warn)
-        return classify_forked(
-            parcels, planning, tolerance_m2=tolerance_m2, n_jobs=workers, progress=progress
-        )
+    zoning = zoning_layer(planning)
     _warn_overlaps(zoning, planning["zoning"], tolerance_m2=tolerance_m2)
-
-    from redline.geometry import _prepare_subject_arrays
-
-    geoms, reason = _prepare_subject_arrays(
+    geoms, reason = prepare_subject_arrays(
         parcels, source="parcels", working_crs=planning.crs, extent=planning.extent, stacklevel=3
     )
     ok = pd.isna(reason) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -207,12 +207,33 @@ def classify(
     added["not_assessed_reason"] = reason
     log.info("classified %d parcels (%d not assessed)", len(assessed), n - len(assessed))
 
-    return _with_classification(parcels, pd.DataFrame(added, index=parcels.index))
+    return with_classification(parcels, pd.DataFrame(added, index=parcels.index))
 
 
-def _with_classification(parcels: gpd.GeoDataFrame, added: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``parcels`` with the classification columns ``added`` (one row per parcel, in order; its
-    index is not used), replacing columns of the same names."""
+def with_classification(parcels: gpd.GeoDataFrame, added: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``parcels`` with the classification columns ``added``, replacing columns of the same
+    names.
+
+    Parameters
+    ----------
+    parcels
+        The caller's parcels.
+    added
+        One row per parcel, in order (its index is not used): :data:`CLASSIFY_COLUMNS`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``parcels`` (index, attributes and other columns kept) with the columns of ``added``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> parcels = gpd.GeoDataFrame({"zone": ["old"]}, geometry=[shapely.Point(0, 0)], index=[7])
+    >>> with_classification(parcels, pd.DataFrame({"zone": ["key"]}))
+       geometry zone
+    7  POINT (0 0)  key
+    """
     clash = [c for c in added.columns if c in parcels.columns]
     if clash:
         log.info("replacing existing columns %s with the new classification", clash)
@@ -224,7 +245,7 @@ def _with_classification(parcels: gpd.GeoDataFrame, added: pd.DataFrame) -> gpd.
 
 def _tabulate(
     pairs: pd.DataFrame,
-    zoning: _ZoningLayer,
+    zoning: ZoningLayer,
     zoning_gdf: gpd.GeoDataFrame,
     area: np.ndarray,
     *,
@@ -277,17 +298,42 @@ def _tabulate(
     }
 
 
-def _zoning_layer(planning: Planning) -> _ZoningLayer:
-    """The planning's prepared zoning layer with overlaps resolved (cached per layer)."""
+def zoning_layer(planning: Planning) -> ZoningLayer:
+    """The planning's prepared zoning layer with overlaps resolved, built once per planning
+    (kept on it: :meth:`redline.planning.Planning.derived`).
+
+    Parameters
+    ----------
+    planning
+        The one map.
+
+    Returns
+    -------
+    ZoningLayer
+
+    Raises
+    ------
+    LayerError
+        No ``zoning`` layer in ``planning``.
+
+    Examples
+    --------
+    >>> from redline.planning import load_planning
+    >>> planning = load_planning()
+    >>> zoning_layer(planning) is zoning_layer(planning)
+    True
+    """
+    if "zoning" not in planning:
+        raise LayerError(
+            f"the planning has no 'zoning' layer (kinds present: {list(planning.kinds)}); "
+            "classification needs the main functional zones: add a [layers.zoning] entry to "
+            "the manifest or pass zoning= to Planning"
+        )
+    return planning.derived("zoning.resolved", _resolved_zoning)
+
+
+def _resolved_zoning(planning: Planning) -> ZoningLayer:
     raw = planning.prepared("zoning")
-    with _RESOLVING:  # threads classifying against one planning resolve it once
-        cached = _RESOLVED.get(raw)
-        if cached is None:
-            cached = _RESOLVED[raw] = _resolved_zoning(planning, raw)
-    return cached
-
-
-def _resolved_zoning(planning: Planning, raw: PreparedLayer) -> _ZoningLayer:
     gdf = planning["zoning"]
     klass = gdf["zone"].map({c: i for i, c in enumerate(ZONE_STRICTNESS)}).to_numpy()
     found = self_overlaps(raw, min_area_m2=0.0)
@@ -296,7 +342,7 @@ def _resolved_zoning(planning: Planning, raw: PreparedLayer) -> _ZoningLayer:
     layer = raw
     if len(found):
         layer, rows = _resolve(gdf, found, klass)
-    return _ZoningLayer(layer=layer, rows=rows, klass=klass[rows], overlaps=found)
+    return ZoningLayer(layer=layer, rows=rows, klass=klass[rows], overlaps=found)
 
 
 def _resolve(
@@ -334,7 +380,7 @@ def _resolve(
     return prepare_layer(resolved), rows
 
 
-def _warn_overlaps(zoning: _ZoningLayer, gdf: gpd.GeoDataFrame, *, tolerance_m2: float) -> None:
+def _warn_overlaps(zoning: ZoningLayer, gdf: gpd.GeoDataFrame, *, tolerance_m2: float) -> None:
     """One warning naming the zoning features that overlap by ``tolerance_m2`` or more."""
     big = zoning.overlaps[zoning.overlaps["overlap_m2"] >= max(tolerance_m2, _NOISE_M2)]
     if big.empty:

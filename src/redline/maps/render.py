@@ -40,7 +40,7 @@ from folium import plugins
 from folium.template import Template
 
 from redline import schema
-from redline.corridors import CORRIDOR_LAYERS, build_corridors
+from redline.corridors import CORRIDOR_LAYERS
 from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.maps.offline import render_html
 from redline.maps.style import LAYER_LABELS, LEGEND_CLASS, LEGEND_CSS, PALETTES, legend_html
@@ -285,7 +285,7 @@ def screening_map(
     Parameters
     ----------
     screening
-        The result of :func:`redline.screening.screen`.
+        The result of :func:`redline.screen`.
     basemap
         ``None`` (no tiles; the default, right for offline files), ``"osm"``,
         ``"tianditu"`` (needs `tianditu_key`) or an XYZ URL template with ``{z}``, ``{x}``,
@@ -322,7 +322,7 @@ def screening_map(
     Examples
     --------
     >>> from redline import datasets
-    >>> from redline.screening import screen
+    >>> from redline import screen
     >>> result = screen(gpd.read_file(datasets.get_path("sites")))
     >>> m = screening_map(result)
     >>> "建设项目选址 Proposed sites" in m.get_root().render()
@@ -456,9 +456,9 @@ def planning_map(
     _check_simplify(simplify_m)
     draw_kinds = _check_kinds(kinds, planning)
     if corridor_half_widths_m is None:
-        from redline.rules import load_rules
+        from redline.rules import as_ruleset
 
-        corridor_half_widths_m = load_rules().corridor_half_widths_m
+        corridor_half_widths_m = as_ruleset(None).corridor_half_widths_m
     builder = _MapBuilder(
         _planning_bounds(planning) or _JILIN_BOUNDS,
         basemap=basemap,
@@ -687,13 +687,15 @@ def _add_planning(
     for kind in kinds:
         if kind == "corridors":
             lines = {k: planning[k] for k in CORRIDOR_LAYERS if k in planning}
-            corridors = build_corridors(lines, half_widths_m=half_widths_m, clip=planning.extent)
-            builder.add_features(
-                "corridors",
-                "corridors",
-                _simplified(corridors.geometry, simplify_m, planning.crs),
-                _props(corridors["corridor"], corridors["name"]),
-            )
+            built = planning.corridors(half_widths_m)  # the screening's, when it built them
+            if built is not None:  # None: no corridor reaches the planning extent
+                corridors = built[0]
+                builder.add_features(
+                    "corridors",
+                    "corridors",
+                    _simplified(corridors.geometry, simplify_m, planning.crs),
+                    _props(corridors["corridor"], corridors["name"]),
+                )
             centre = pd.concat(
                 [gdf[["name", "geometry"]].assign(k=k) for k, gdf in lines.items()],
                 ignore_index=True,

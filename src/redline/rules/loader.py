@@ -22,11 +22,11 @@ from redline.errors import RuleError
 from redline.rules.model import (
     Problem,
     Rule,
+    RuleProblemsError,
     RuleSet,
-    _check_rule,
-    _corridor_width_problems,
-    _number,
-    _RuleProblemsError,
+    check_rule,
+    corridor_width_problems,
+    finite_number,
 )
 
 __all__ = ["DEFAULT_RULES", "as_ruleset", "load_rules"]
@@ -121,14 +121,14 @@ def _build(
         )
     else:
         widths = _flatten(corridors.get("half_width_m", {}))
-        note("", _corridor_width_problems(widths))
+        note("", corridor_width_problems(widths))
 
     proximity = doc.get("proximity", {})
     distance_default: float | None = None
     if not isinstance(proximity, Mapping) or set(proximity) - {"distance_m"}:
         problems.append("[proximity] takes one key, distance_m (metres)")
     elif "distance_m" in proximity:
-        distance_default = _number(proximity["distance_m"])
+        distance_default = finite_number(proximity["distance_m"])
         if distance_default is None or distance_default <= 0:
             problems.append(
                 f"[proximity] field 'distance_m': expected a positive number of "
@@ -179,7 +179,7 @@ def _build(
                 )
             else:
                 values.update(distance_m=inherited, distance_from_default=True)
-        normal, rule_problems = _check_rule(values)
+        normal, rule_problems = check_rule(values)
         note(label, rule_problems)
         rule_id = raw.get("id")
         if isinstance(rule_id, str):
@@ -216,7 +216,7 @@ def _build(
             proximity_distance_m=distance_default,
             sources=(origin,),
         )
-    except _RuleProblemsError as exc:
+    except RuleProblemsError as exc:
         return None, (), [f"field {name!r}: {msg}" for name, msg in exc.problems]
     return ruleset, tuple(disable), []
 

@@ -22,7 +22,7 @@ from typing import Any, Final, TypeVar
 import numpy as np
 import pandas as pd
 
-from redline.errors import LayerError, RuleError
+from redline.errors import ArgumentError, LayerError, RuleError
 from redline.schema import (
     CORRIDOR_CLASSES,
     GENERAL_CONSTRUCTION,
@@ -140,7 +140,7 @@ class _FrozenMap(Mapping[K, V]):
         return repr(self._data)
 
 
-class _RuleProblemsError(RuleError):
+class RuleProblemsError(RuleError):
     """A RuleError that also carries the (field, message) problems, so a loader can gather them."""
 
     def __init__(self, message: str, problems: list[Problem]) -> None:
@@ -150,7 +150,7 @@ class _RuleProblemsError(RuleError):
 
 def _raise_problems(what: str, problems: list[Problem]) -> None:
     lines = "\n".join(f"  - field {name!r}: {msg}" for name, msg in problems)
-    raise _RuleProblemsError(
+    raise RuleProblemsError(
         f"{what} is invalid ({len(problems)} problem(s)):\n{lines}\n"
         "See docs/rules.md for the rule format.",
         problems,
@@ -161,7 +161,7 @@ def _listing(values: Iterable[object]) -> str:
     return ", ".join(str(v) for v in values)
 
 
-def _number(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
     """``value`` as a finite float, or ``None`` if it is not a real number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -185,7 +185,7 @@ def canonical_project_type(value: object) -> str:
 
     Raises
     ------
-    LayerError
+    ArgumentError
         If the value is not a known project type; the message lists the valid names.
 
     Examples
@@ -202,7 +202,7 @@ def canonical_project_type(value: object) -> str:
         return text.lower()
     if text in PROJECT_TYPE_ALIASES:
         return PROJECT_TYPE_ALIASES[text]
-    raise LayerError(
+    raise ArgumentError(
         f"unknown project type {text!r}; valid: {_listing(PROJECT_TYPES)} (or their Chinese "
         "labels in redline.schema.PROJECT_TYPES / PROJECT_TYPE_ALIASES); leave it empty for "
         "general construction."
@@ -371,7 +371,7 @@ def _check_types(name: str, raw: object, *, allow_exempt: bool) -> tuple[Any, li
     def canonical(item: object) -> str | None:
         try:
             return canonical_project_type(item) if str(item).strip() else None
-        except LayerError:
+        except ArgumentError:
             return None
 
     if allow_exempt:
@@ -410,7 +410,7 @@ def _check_types(name: str, raw: object, *, allow_exempt: bool) -> tuple[Any, li
     return tuple(types), problems
 
 
-def _check_rule(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+def check_rule(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Normalised rule fields and every problem with them (used by ``Rule`` and the loader)."""
     out: dict[str, Any] = {}
     problems: list[Problem] = []
@@ -507,7 +507,7 @@ def _check_rule(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem
         unset = raw is None or raw == () or raw == [] or (name == "distance_m" and raw == 0)
         if not unset and test in RULE_TESTS and test != owner:
             add(name, f"applies only to test {owner!r}, not {test!r}; remove it")
-    distance = _number(values.get("distance_m", 0.0))
+    distance = finite_number(values.get("distance_m", 0.0))
     if distance is None:
         add("distance_m", f"expected a number of metres, got {values.get('distance_m')!r}")
     elif distance < 0:
@@ -527,7 +527,7 @@ def _check_rule(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem
 
     out["min_passage_m"] = None
     if test == "severance":
-        passage = _number(values.get("min_passage_m"))
+        passage = finite_number(values.get("min_passage_m"))
         if passage is None or passage <= 0:
             add(
                 "min_passage_m",
@@ -554,7 +554,7 @@ def _check_rule(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem
                 f"{_listing(LANDCOVER_CLASSES)}",
             )
         out["classes"] = tuple(dict.fromkeys(c for c in classes if c in LANDCOVER_CLASSES))
-        share = _number(values.get("min_share"))
+        share = finite_number(values.get("min_share"))
         if share is None or not 0 < share <= 1:
             add(
                 "min_share",
@@ -564,7 +564,7 @@ def _check_rule(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem
 
     out["max_slope_deg"], out["statistic"] = None, None
     if test == "slope":
-        slope = _number(values.get("max_slope_deg"))
+        slope = finite_number(values.get("max_slope_deg"))
         if slope is None or not 0 < slope < 90:
             add(
                 "max_slope_deg",
@@ -694,7 +694,7 @@ class Rule:
     origin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        values, problems = _check_rule({f.name: getattr(self, f.name) for f in fields(self)})
+        values, problems = check_rule({f.name: getattr(self, f.name) for f in fields(self)})
         if problems:
             _raise_problems(f"rule {self.id!r}", problems)
         for name, value in values.items():
@@ -722,7 +722,7 @@ class Rule:
 
         Raises
         ------
-        LayerError
+        ArgumentError
             If ``project_type`` is not a known project type.
 
         Examples
@@ -836,7 +836,7 @@ class Rule:
         return f"{self.statistic} ≥ {self.max_slope_deg:g}°"
 
 
-def _corridor_width_problems(widths: Mapping[str, object]) -> list[Problem]:
+def corridor_width_problems(widths: Mapping[str, object]) -> list[Problem]:
     problems: list[Problem] = []
     for key, value in widths.items():
         parts = str(key).split(".")
@@ -848,7 +848,7 @@ def _corridor_width_problems(widths: Mapping[str, object]) -> list[Problem]:
                     f"class in {_listing(CORRIDOR_CLASSES)}",
                 )
             )
-        number = _number(value)
+        number = finite_number(value)
         if number is None or number <= 0:
             problems.append(
                 (
@@ -907,7 +907,7 @@ class RuleSet:
             if rule.id in seen:
                 problems.append(("rules", f"duplicate rule id {rule.id!r}"))
             seen.add(rule.id)
-        width_problems = _corridor_width_problems(self.corridor_half_widths_m)
+        width_problems = corridor_width_problems(self.corridor_half_widths_m)
         problems += width_problems
         bad_keys = {name.removeprefix("corridors.half_width_m.") for name, _ in width_problems}
         widths = _FrozenMap(
@@ -918,7 +918,7 @@ class RuleSet:
             }
         )
         proximity = self.proximity_distance_m
-        if proximity is not None and not (_number(proximity) or 0) > 0:
+        if proximity is not None and not (finite_number(proximity) or 0) > 0:
             problems.append(
                 ("proximity.distance_m", f"expected a positive number of metres, got {proximity!r}")
             )

@@ -22,11 +22,13 @@ from tqdm.auto import tqdm
 
 from redline.errors import LayerError
 from redline.io import iter_layer_chunks, staged, write_layer
-from redline.parallel import Part, _broadcast, _run, concat_screenings, screen_part
-from redline.planning import Planning, load_planning
+from redline.planning import Planning
 from redline.report import CSV_ENCODING, OUTPUT_FILES
-from redline.rules import RuleSet, load_rules
-from redline.screening import Screening
+from redline.rules import RuleSet, as_ruleset
+from redline.run.api import planning_or_default
+from redline.run.executors import broadcast, check_jobs, dask_map, to_dask
+from redline.run.parts import Part, concat_screenings, screen_part
+from redline.screening import Screening, source_of
 
 if TYPE_CHECKING:
     import distributed
@@ -143,8 +145,9 @@ def screen_file(
     >>> out.n_sites, out.n_chunks, sorted(out.paths) == sorted(OUTPUT_FILES)
     (235, 2, True)
     """
-    planning = planning if planning is not None else load_planning()
-    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    planning = planning_or_default(planning)
+    ruleset = as_ruleset(rules)
+    jobs = check_jobs(n_jobs)
     out_dir = Path(out_dir)
     with staged(out_dir) as tmp:
         writer = _Writer(tmp)
@@ -153,7 +156,7 @@ def screen_file(
             inside, outside = False, None  # for the all-outside check, over the whole file
             gathered: list[Screening] | None = [] if gather_up_to > 0 else None
             chunks = iter_layer_chunks(sites_path, chunk_size=chunk_size, layer=layer, crs=crs)
-            refs = _broadcast(client, planning=planning, ruleset=ruleset) if client else None
+            refs = broadcast(client, planning=planning, ruleset=ruleset) if client else None
             n_chunks = 0
             with tqdm(desc="screening", unit="chunk", disable=not progress) as bar:
                 for chunk in chunks:
@@ -161,7 +164,7 @@ def screen_file(
                         features = chunk.attrs["redline"]["features"]
                         bar.total = math.ceil(features / chunk_size) if features >= 0 else None
                     for part in _screen_chunk(
-                        chunk, planning, ruleset, crs=crs, n_jobs=n_jobs, client=client, refs=refs
+                        chunk, planning, ruleset, crs=crs, n_jobs=jobs, client=client, refs=refs
                     ):
                         _check_unique(part.sites, seen)
                         screening = part.screening(planning, ruleset)
@@ -197,22 +200,15 @@ def _screen_chunk(
     ruleset: RuleSet,
     *,
     crs: Any,
-    n_jobs: int | None,
+    n_jobs: int,
     client: distributed.Client | None,
     refs: list[Any] | None,
 ) -> list[Part]:
     """One chunk: screened here on ``n_jobs`` cores, or split over the client's workers."""
     if client is None:
         return [screen_part(chunk, planning, ruleset, crs=crs, n_jobs=n_jobs)]
-    import dask
-    import dask_geopandas
-
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    with dask.config.set({"dataframe.convert-string": False}):  # keep the file's dtypes
-        frame = dask_geopandas.from_geopandas(chunk, npartitions=min(workers, max(1, len(chunk))))
-    return _run(
-        client, screen_part, frame, refs or [], {"crs": crs}, progress=False, desc="screening"
-    )
+    return dask_map(client, screen_part, to_dask(chunk, client), refs or [], {"crs": crs},
+                    progress=False, desc="screening")
 
 
 def _check_unique(sites: gpd.GeoDataFrame, seen: set[str]) -> None:
@@ -220,9 +216,8 @@ def _check_unique(sites: gpd.GeoDataFrame, seen: set[str]) -> None:
     ids = sites["site_id"].astype(str).tolist()
     again = sorted(seen.intersection(ids))
     if again:
-        source = str(sites.attrs.get("redline", {}).get("path", "sites"))
         raise LayerError(
-            f"{source}: site_id values are not unique: {again[:10]} (used again in rows "
+            f"{source_of(sites)}: site_id values are not unique: {again[:10]} (used again in rows "
             f"{sites.index[sites['site_id'].astype(str).isin(again)][:10].tolist()}, across "
             "chunks); findings are reported by site_id, so each site needs its own"
         )
