@@ -19,7 +19,8 @@ Examples
 from __future__ import annotations
 
 from redline.rules.loader import DEFAULT_RULES, as_ruleset, load_rules
-from redline.rules.model import (
+from redline.rules.model import Clause, Rule, RuleSet
+from redline.rules.vocabulary import (
     CORRIDOR_FIELDS,
     CORRIDOR_SOURCES,
     CORRIDORS,
@@ -29,9 +30,6 @@ from redline.rules.model import (
     RULE_TESTS,
     SLOPE_STATISTICS,
     TESTS_BY_LAYER,
-    Clause,
-    Rule,
-    RuleSet,
     canonical_project_type,
 )
 

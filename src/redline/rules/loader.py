@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from redline.errors import RuleError
-from redline.rules.model import (
+from redline.rules.model import Rule, RuleSet
+from redline.rules.validate import (
     Problem,
-    Rule,
     RuleProblemsError,
-    RuleSet,
     check_rule,
     corridor_width_problems,
     finite_number,
