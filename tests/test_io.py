@@ -17,7 +17,6 @@ import pyogrio
 import pytest
 import shapely
 
-from redline import io as rio
 from redline.errors import CRSError, LayerError
 from redline.io import WKT_COLUMN, read_layer, write_layer
 
@@ -476,7 +475,7 @@ def test_failed_write_leaves_the_old_file(
     def partial(df: gpd.GeoDataFrame, target: Path, **kwargs: object) -> None:
         write(df.iloc[:1], target, **kwargs)  # writes a prefix only
 
-    monkeypatch.setattr(rio.pyogrio, "write_dataframe", partial)
+    monkeypatch.setattr(pyogrio, "write_dataframe", partial)
     with pytest.raises(LayerError, match=r"1 rows .* read back, 3 rows .* written. Nothing"):
         write_layer(sample, path)
 
@@ -484,7 +483,7 @@ def test_failed_write_leaves_the_old_file(
         Path(target).write_bytes(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(rio.pyogrio, "write_dataframe", crash)
+    monkeypatch.setattr(pyogrio, "write_dataframe", crash)
     with pytest.raises(OSError, match="disk full"):
         write_layer(sample, path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -506,7 +505,7 @@ def test_gdal_write_errors_become_layer_errors(
     def refuse(*args: object, **kwargs: object) -> None:
         raise pyogrio.errors.DataSourceError("read-only file system")
 
-    monkeypatch.setattr(rio.pyogrio, "write_dataframe", refuse)
+    monkeypatch.setattr(pyogrio, "write_dataframe", refuse)
     with pytest.raises(LayerError, match=r"out\.gpkg: GDAL could not write the data: read-only"):
         write_layer(sample, tmp_path / "out.gpkg")
     assert list(tmp_path.iterdir()) == []

@@ -33,7 +33,6 @@ from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon
 from typer.testing import CliRunner
 
 from redline import classify, screen
-from redline import io as rio
 from redline.cli import app
 from redline.crs import WORKING_CRS
 from redline.errors import CRSError, GeometryError, LayerError, RedlineWarning, RuleError
@@ -1214,7 +1213,7 @@ def interrupt_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
         write(df.iloc[: len(df) // 2], target, **kwargs)
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(rio.pyogrio, "write_dataframe", flaky)
+    monkeypatch.setattr(pyogrio, "write_dataframe", flaky)
 
 
 @pytest.mark.parametrize("calls", [0, 1], ids=["first-write", "second-write"])
