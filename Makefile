@@ -44,8 +44,8 @@ sample-data: $(STAMP)
 	$(BIN)/python data/make_sample.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks data/make_sample.py
-	$(BIN)/ruff format --check src tests benchmarks data/make_sample.py
+	$(BIN)/ruff check src tests benchmarks data/make_sample.py data/sample
+	$(BIN)/ruff format --check src tests benchmarks data/make_sample.py data/sample
 	$(BIN)/mypy
 
 clean:
