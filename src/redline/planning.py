@@ -37,7 +37,7 @@ from redline.raster import RasterLayer, open_raster
 if TYPE_CHECKING:
     import folium
 
-__all__ = ["Planning", "canonicalize", "load_planning"]
+__all__ = ["Planning", "as_planning", "canonicalize", "load_planning"]
 
 log = logging.getLogger(__name__)
 
@@ -651,6 +651,37 @@ def _project_and_repair(
 
 #: Keys a ``[layers.<kind>]`` table of a manifest may hold.
 _LAYER_KEYS = frozenset({"path", "layer", "crs", "encoding", "fields", "values"})
+
+
+def as_planning(planning: Planning | None) -> Planning:
+    """``planning``, or the bundled sample one map for ``None``: the one place the default
+    planning is loaded (as :func:`redline.rules.as_ruleset` is for rules).
+
+    Parameters
+    ----------
+    planning
+        What a caller passed as ``planning=``.
+
+    Returns
+    -------
+    Planning
+
+    Raises
+    ------
+    TypeError
+        ``planning`` is neither a :class:`Planning` nor ``None``.
+
+    Examples
+    --------
+    >>> planning = as_planning(None)
+    >>> as_planning(planning) is planning, "redlines" in planning
+    (True, True)
+    """
+    if planning is None:
+        return load_planning()
+    if not isinstance(planning, Planning):
+        raise TypeError(f"planning must be a Planning or None, not {type(planning).__name__}")
+    return planning
 
 
 def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Planning:

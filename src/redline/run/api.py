@@ -1,7 +1,7 @@
 """The entries of the two products: :func:`screen` and :func:`classify`.
 
 An entry takes the caller's arguments once — the default planning and ruleset
-(:func:`planning_or_default`, :func:`redline.rules.as_ruleset`), ``n_jobs``
+(:func:`redline.planning.as_planning`, :func:`redline.rules.as_ruleset`), ``n_jobs``
 (:func:`redline.run.executors.check_jobs`) — and picks how the work runs:
 
 - in this process, on the overlay engine's threads: the kernels
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from redline.planning import Planning, load_planning
+from redline.planning import Planning, as_planning
 from redline.rules import RuleSet, as_ruleset
 from redline.run.executors import (
     broadcast,
@@ -60,7 +60,6 @@ __all__ = [
     "classify",
     "classify_dask",
     "classify_forked",
-    "planning_or_default",
     "screen",
     "screen_dask",
     "screen_forked",
@@ -73,32 +72,6 @@ FORK_MIN_SITES = 20_000
 #: The same for :func:`classify` (parcels take ~5 µs each): forking gave 1.2x at
 #: 50,000 parcels, 1.6x at 100,000 and 1.8x at 1,000,000 (threads: 1.1x).
 FORK_MIN_PARCELS = 50_000
-
-
-def planning_or_default(planning: Planning | None) -> Planning:
-    """``planning``, or the bundled sample one map for ``None`` (the one place it is loaded
-    as a default).
-
-    Parameters
-    ----------
-    planning
-        What a caller passed as ``planning=``.
-
-    Returns
-    -------
-    Planning
-
-    Examples
-    --------
-    >>> planning = planning_or_default(None)
-    >>> planning_or_default(planning) is planning, "redlines" in planning
-    (True, True)
-    """
-    if planning is None:
-        return load_planning()
-    if not isinstance(planning, Planning):
-        raise TypeError(f"planning must be a Planning or None, not {type(planning).__name__}")
-    return planning
 
 
 def screen(
@@ -157,7 +130,7 @@ def screen(
         return screen_dask(sites, planning, rules=rules, crs=crs, progress=progress)
     if not isinstance(sites, gpd.GeoDataFrame):
         raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
-    planning = planning_or_default(planning)
+    planning = as_planning(planning)
     ruleset = as_ruleset(rules)
     jobs = check_jobs(n_jobs)
     workers = fork_workers(len(sites), jobs, minimum=FORK_MIN_SITES)
@@ -223,7 +196,7 @@ def classify(
         return classify_dask(parcels, planning, tolerance_m2=tolerance_m2, progress=progress)
     if not isinstance(parcels, gpd.GeoDataFrame):
         raise TypeError(f"parcels must be a GeoDataFrame, not {type(parcels).__name__}")
-    planning = planning_or_default(planning)
+    planning = as_planning(planning)
     jobs = check_jobs(n_jobs)
     workers = fork_workers(len(parcels), jobs, minimum=FORK_MIN_PARCELS)
     if workers > 1:  # a large batch: chunks on worker processes (they warn)
@@ -276,6 +249,7 @@ def screen_forked(
     --------
     >>> from redline import datasets
     >>> from redline.rules import load_rules
+    >>> from redline.planning import load_planning
     >>> planning, rules = load_planning(), load_rules()
     >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
     >>> screen_forked(sites, planning, rules, n_jobs=2)
@@ -344,6 +318,7 @@ def classify_forked(
     Examples
     --------
     >>> from redline import datasets
+    >>> from redline.planning import load_planning
     >>> planning = load_planning()
     >>> parcels = gpd.read_file(datasets.get_path("parcels"))
     >>> zoned = classify_forked(parcels, planning, n_jobs=2)
@@ -411,7 +386,7 @@ def screen_dask(
     >>> result.sites.index.equals(sites.index)
     True
     """
-    planning = planning_or_default(planning)
+    planning = as_planning(planning)
     ruleset = as_ruleset(rules)
     client = current_client(client)
     refs = broadcast(client, planning=planning, ruleset=ruleset)
@@ -450,6 +425,7 @@ def classify_dask(
     --------
     >>> import dask_geopandas
     >>> from redline import datasets
+    >>> from redline.planning import load_planning
     >>> planning = load_planning()
     >>> parcels = gpd.read_file(datasets.get_path("parcels"))
     >>> zoned = classify_dask(dask_geopandas.from_geopandas(parcels, npartitions=4), planning)
@@ -458,7 +434,7 @@ def classify_dask(
     >>> zoned["zone"].equals(classify(parcels, planning)["zone"])
     True
     """
-    planning = planning_or_default(planning)
+    planning = as_planning(planning)
     client = current_client(client)
     refs = broadcast(client, planning=planning)
     frames: list[gpd.GeoDataFrame] = dask_map(

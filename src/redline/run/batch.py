@@ -22,10 +22,9 @@ from tqdm.auto import tqdm
 
 from redline.errors import LayerError
 from redline.io import iter_layer_chunks, staged, write_layer
-from redline.planning import Planning
+from redline.planning import Planning, as_planning
 from redline.report import CSV_ENCODING, OUTPUT_FILES
 from redline.rules import RuleSet, as_ruleset
-from redline.run.api import planning_or_default
 from redline.run.executors import broadcast, check_jobs, dask_map, to_dask
 from redline.run.parts import Part, concat_screenings, screen_part
 from redline.screening import Screening, source_of
@@ -145,7 +144,7 @@ def screen_file(
     >>> out.n_sites, out.n_chunks, sorted(out.paths) == sorted(OUTPUT_FILES)
     (235, 2, True)
     """
-    planning = planning_or_default(planning)
+    planning = as_planning(planning)
     ruleset = as_ruleset(rules)
     jobs = check_jobs(n_jobs)
     out_dir = Path(out_dir)
