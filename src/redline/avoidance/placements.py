@@ -19,9 +19,9 @@ from shapely import affinity
 
 from redline import schema
 from redline.errors import GeometryError
-from redline.planning import Planning, load_planning
+from redline.planning import Planning, as_planning
 from redline.rules import RuleSet, as_ruleset, canonical_project_type
-from redline.screening import PROJECT_TYPE_COLUMNS, screen
+from redline.screening import PROJECT_TYPE_COLUMNS, screen_frame
 
 __all__ = ["ALTERNATIVE_COLUMNS", "alternatives"]
 
@@ -111,7 +111,7 @@ def alternatives(
     if site.crs is None:
         raise GeometryError("alternatives: the site has no CRS; set one with "
                             "site.set_crs('EPSG:...')")
-    planning = planning if planning is not None else load_planning()
+    planning = as_planning(planning)
     ruleset = as_ruleset(rules)
     kind = canonical_project_type(project_type if project_type is not None
                                   else _column(site, PROJECT_TYPE_COLUMNS))
@@ -119,9 +119,9 @@ def alternatives(
     candidates, moved, turned = _candidates(shape, radius_m=radius_m, rotate=rotate,
                                             extent=planning.extent)
     ids = ["original", *(f"candidate-{i}" for i in range(1, len(candidates)))]
-    result = screen(gpd.GeoDataFrame({"site_id": ids, "project_type": kind},
-                                     geometry=candidates, crs=planning.crs),
-                    planning, rules=ruleset)
+    result = screen_frame(gpd.GeoDataFrame({"site_id": ids, "project_type": kind},
+                                           geometry=candidates, crs=planning.crs),
+                          planning, ruleset)
     table = pd.DataFrame({
         "verdict": result.sites["verdict"].to_numpy(),
         "verdict_zh": result.sites["verdict_zh"].to_numpy(),

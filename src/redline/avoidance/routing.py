@@ -35,9 +35,9 @@ from redline.avoidance.costs import (
     impassable,
 )
 from redline.errors import GeometryError
-from redline.planning import Planning, load_planning
+from redline.planning import Planning, as_planning
 from redline.rules import RuleSet, as_ruleset, canonical_project_type
-from redline.screening import Screening, screen
+from redline.screening import Screening, screen_frame
 
 if TYPE_CHECKING:
     import folium
@@ -297,7 +297,7 @@ def route(
     """
     if width_m <= 0:
         raise ValueError(f"width_m must be positive, got {width_m!r}")
-    planning = planning if planning is not None else load_planning()
+    planning = as_planning(planning)
     ruleset = as_ruleset(rules)
     kind = canonical_project_type(project_type)
     points = _to_working([start, *via, end], crs=crs, working=planning.crs)
@@ -321,11 +321,11 @@ def route(
     for i, line in enumerate(_alternatives(cost, cells, grid, points, [chosen], alternatives,
                                            spread=max(distance / 15, 10 * resolution)), 1):
         lines[f"alternative-{i}"] = line
-    screening = screen(
+    screening = screen_frame(
         gpd.GeoDataFrame({"site_id": list(lines), "name": list(lines), "project_type": kind},
                          geometry=[_corridor(g, width_m) for g in lines.values()],
                          crs=planning.crs),
-        planning, rules=ruleset)
+        planning, ruleset)
     crossings = _crossings(lines, planning, width_m)
     table = _alignments(lines, screening, crossings, crs=planning.crs)
     evidence = _evidence(table, planning, grid, width_m, cells, points)
