@@ -12,6 +12,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import polyline
 import pytest
 import shapely
 
@@ -23,6 +24,7 @@ from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.maps import (
     LAYER_LABELS,
     LEGEND_CLASS,
+    MIN_SITE_PX,
     PALETTES,
     map_iframe,
     notebook_html,
@@ -54,12 +56,48 @@ def _decode_after(page: str, marker: str) -> Any:
     return value
 
 
+def _geometry(text: str | None) -> dict[str, Any] | None:
+    """A compact geometry string as GeoJSON, decoded with the ``polyline`` package."""
+    if text is None:
+        return None
+    found: list[shapely.Geometry] = []
+    for part in text.split(";"):
+        pieces = [[(lon, lat) for lat, lon in polyline.decode(p, 6)] for p in part[1:].split(" ")]
+        if part[0] == "P":
+            found.append(shapely.Polygon(pieces[0], pieces[1:]))
+        elif part[0] == "L":
+            found.append(shapely.LineString(pieces[0]))
+        else:
+            found.append(shapely.Point(pieces[0][0]))
+    geometry = found[0] if len(found) == 1 else shapely.GeometryCollection(found)
+    if all(g.geom_type == "Polygon" for g in found) and len(found) > 1:
+        geometry = shapely.MultiPolygon(found)
+    return json.loads(shapely.to_geojson(geometry))
+
+
+def _features(data: dict[str, Any]) -> dict[str, Any]:
+    """Compact columns and geometries as a GeoJSON-like FeatureCollection."""
+    features = []
+    for i, geometry in enumerate(data["g"]):
+        props = {}
+        for name, values in data["c"].items():
+            value = values[i]
+            table = data["d"].get(name)
+            props[name] = table[value] if table is not None and value is not None else value
+        features.append({"geometry": _geometry(geometry), "properties": props})
+    return {"features": features}
+
+
 def layer_data(page: str, name: str) -> dict[str, Any]:
-    """The GeoJSON FeatureCollection of layer `name` as embedded in the page."""
+    """The features of layer `name` as embedded in the page (``sites`` and ``findings``
+    from the sites data)."""
+    if name in ("sites", "findings"):
+        data = _decode_after(page, "redline.addSites(")
+        return _features(data if name == "sites" else data["o"])
     marker = f'redline.addLayer("{name}",'
     start = page.index(marker) + len(marker)
     value, _ = json.JSONDecoder().raw_decode(page, page.index("{", start))
-    return value
+    return _features(value)
 
 
 def config(page: str) -> dict[str, Any]:
@@ -127,7 +165,12 @@ def test_features_are_styled_by_their_category(
     sample_page: str, sample_screening: Screening
 ) -> None:
     sites = layer_data(sample_page, "sites")["features"]
-    assert [f["properties"]["k"] for f in sites] == sample_screening.sites["verdict"].tolist()
+    expected_sites = sample_screening.sites.set_index("site_id")["verdict"]
+    assert len(sites) == len(expected_sites)
+    assert {f["properties"]["i"]: f["properties"]["k"] for f in sites} == expected_sites.to_dict()
+    # mildest drawn first, so the strictest verdicts lie on top
+    ranks = [schema.severity_rank(f["properties"]["k"]) for f in sites]
+    assert ranks == sorted(ranks, reverse=True)
     reserves = layer_data(sample_page, "reserves")["features"]
     expected = sample_screening.planning["reserves"]["zone"].tolist()
     assert [f["properties"]["k"] for f in reserves] == expected
@@ -180,13 +223,14 @@ def test_site_popup_data_carries_each_finding(world_page: str, world_screening: 
     assert set(sites) == {"core", "ws1"}  # the site without geometry is not drawn
     rules = config(world_page)["rules"]
     core = sites["core"]
-    assert core["v"] == "prohibited"
+    assert core["k"] == "prohibited"
     titles = [rules[row[0]]["t"] for row in core["f"]]
     assert titles[0].startswith("NR-CORE")
     rule, severity, overlap_m2, overlap_m, share, distance_m, feature, _ = core["f"][0]
     assert schema.SEVERITIES[severity] == "prohibited"
     # a 200 m × 200 m site wholly inside the core zone
-    assert (overlap_m2, overlap_m, share, distance_m, feature) == (40_000, 0.0, 1.0, 0.0, "核心区")
+    assert (overlap_m2, overlap_m, share, distance_m) == (40_000, 0.0, 1.0, 0.0)
+    assert config(world_page)["strings"][feature] == "核心区"
     clause = world_screening.sites.set_index("site_id").loc["core", "decisive_clause"]
     assert rules[rule]["c"] == clause
     nothing = world_screening.sites.set_index("site_id").loc["nothing"]
@@ -260,7 +304,7 @@ def test_a_screening_without_findings(world: Planning) -> None:
     )
     page = render(screening_map(screen(sites, world)))
     (site,) = layer_data(page, "sites")["features"]
-    assert site["properties"]["v"] == "clear" and site["properties"]["f"] == []
+    assert site["properties"]["k"] == "clear" and site["properties"]["f"] == []
     assert layer_data(page, "findings")["features"] == [] and config(page)["rules"] == []
 
 
@@ -273,7 +317,7 @@ def test_not_assessed_sites_carry_their_reason(
         f["properties"]["i"]: f["properties"] for f in layer_data(sample_page, "sites")["features"]
     }
     for site_id, reason in reasons.items():
-        assert shown[site_id]["v"] == "not_assessed" and shown[site_id]["r"] == reason
+        assert shown[site_id]["k"] == "not_assessed" and shown[site_id]["r"] == reason
 
 
 def test_bad_simplify_tolerance_is_refused(sample_screening: Screening) -> None:
@@ -401,40 +445,99 @@ def test_layers_added_after_building_render_before_the_layer_control(world: Plan
 
 # -- in Chromium ---------------------------------------------------------------------------------
 READY = "() => window.redline !== undefined && redline.legendControl !== undefined"
-COUNT_DRAWN = """
-() => redline.layers.sites.getLayers()
-        .filter(l => l._path !== undefined && l._path.isConnected).length
-"""
+VIEWPORT = (1400, 900)
+# Sites visible at the current zoom: a dot on the map, or an outline of at least MIN_SITE_PX.
+VISIBLE_SITES = """
+() => { const S = redline.sites, m = redline.map, z = m.getZoom(), seen = new Set();
+  Object.entries(S.dots).forEach(([b, g]) => { if (m.hasLayer(g))
+    g.eachLayer(d => seen.add(d.feature.properties.i)); });
+  S.group.eachLayer(g => { if (g.eachLayer && !Object.values(S.dots).includes(g))
+    g.eachLayer(l => { if (!l.getBounds) return;
+      const b = l.getBounds(), a = m.project(b.getNorthWest(), z);
+      const c = m.project(b.getSouthEast(), z);
+      if (Math.max(c.x - a.x, c.y - a.y) >= MIN_PX) seen.add(l.feature.properties.i); }); });
+  return [S.props.length, seen.size]; }
+""".replace("MIN_PX", str(MIN_SITE_PX))
+GO = """([lat, lon, zoom]) => new Promise(done => {
+  redline.map.setView([lat, lon], zoom, {animate: false});
+  requestAnimationFrame(() => requestAnimationFrame(() => done(null))); })"""
+RECT = (
+    "(s) => { const r = document.querySelector(s).getBoundingClientRect();"
+    " return [r.left, r.top, r.right, r.bottom]; }"
+)
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def drawn_pixels(png: bytes) -> int:
+    """Pixels of the map area (controls and legend left out) that are not the background."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    area = image[120:780, 420:1300]  # between the legend and the right-hand controls
+    background = np.array([0xF4, 0xF4, 0xF0])
+    return int((np.abs(area - background).sum(axis=2) > 12).sum())
 
 
 @pytest.mark.browser
 def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> None:
+    """At 1400×900: every site visible and coloured by verdict at the opening (province) view,
+    a complete draw after a pan, labels close in, a popup and the layer control clear of the
+    legend, and the search box finding sites by id and by name."""
     sites = sample_screening.sites
     path = save_map(screening_map(sample_screening), tmp_path / "sample.html", offline=True)
-    target = sites[(sites["verdict"] == "prohibited") & (sites.geom_type == "Polygon")].iloc[0]
+    candidates = sites[(sites["verdict"] == "prohibited") & (sites.geom_type == "Polygon")]
+    # the one farthest from any other site, so that its dot stands alone at province zoom
+    metric = sites.to_crs(WORKING_CRS)
+    alone = [metric.drop(index=i).distance(metric.geometry[i]).min() for i in candidates.index]
+    target = candidates.iloc[int(np.argmax(alone))]
     point = gpd.GeoSeries([target.geometry], crs=sites.crs).to_crs(4326).iloc[0]
     lon, lat = point.representative_point().coords[0]
-    with open_page(path, ready=READY) as session:
+    with open_page(path, ready=READY, viewport=VIEWPORT) as session:
         page = session.page
-        with_geometry = int((~(sites.geometry.isna() | sites.geometry.is_empty)).sum())
-        assert page.evaluate(COUNT_DRAWN) == with_geometry == len(sites)
-
-        tooltip = page.evaluate(
-            "(id) => redline.layers.sites.getLayers()"
-            ".find(l => l.feature.properties.i === id).getTooltip().getContent()",
+        # Province view: polygon sites are far below 10 px, yet every site can be seen.
+        assert page.evaluate("redline.map.getZoom()") <= 8
+        assert page.evaluate(VISIBLE_SITES) == [len(sites), len(sites)]
+        # ... in its verdict's colour: the dot of an isolated prohibited site, on screen
+        colour = page.evaluate(
+            """(id) => { const S = redline.sites, i = S.props.findIndex(p => p.i === id);
+               const p = redline.map.latLngToContainerPoint(S.points[i]);
+               const c = document.querySelector('canvas.leaflet-zoom-animated');
+               const r = c.getBoundingClientRect(), ctx = c.getContext('2d');
+               const k = c.width / r.width;
+               const box = redline.map.getContainer().getBoundingClientRect();
+               return Array.from(ctx.getImageData((p.x + box.left - r.left) * k,
+                 (p.y + box.top - r.top) * k, 1, 1).data.slice(0, 3)); }""",
             target["site_id"],
         )
-        assert f"{target['name']}<br>禁止 prohibited" in tooltip
+        fills = {
+            verdict: np.array([int(swatch.fill[i : i + 2], 16) for i in (1, 3, 5)])
+            for verdict, swatch in PALETTES["sites"].items()
+            if swatch.fill is not None
+        }
+        nearest = min(fills, key=lambda v: np.abs(fills[v] - colour).sum())
+        assert nearest == "prohibited" and np.abs(fills[nearest] - colour).max() <= 12
 
-        legend_text = page.inner_text(f"#{LEGEND_CLASS}")
-        assert "禁止" in legend_text and "prohibited" in legend_text
+        # Large polygons drawn completely, also after a 20 px drag (zoomed in on a county).
+        page.evaluate(GO, [43.88, 125.32, 11])
+        before = drawn_pixels(page.screenshot())
+        page.mouse.move(860, 450)
+        page.mouse.down()
+        page.mouse.move(880, 460, steps=5)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+        after = drawn_pixels(page.screenshot())
+        assert before > 0.8 * 660 * 880 and after > 0.95 * before
 
-        page.evaluate(  # zoom to the site; resolve (with nothing) once it is painted
-            "([lat, lon]) => new Promise(done => {"
-            " redline.map.setView([lat, lon], 15, {animate: false});"
-            " requestAnimationFrame(() => requestAnimationFrame(() => done(null))); })",
-            [lat, lon],
-        )
+        # Close in: the site is an outline with its id as a label; its popup clears the legend.
+        page.evaluate(GO, [lat, lon, 15])
+        assert page.evaluate(VISIBLE_SITES)[1] >= 1
+        labels = page.locator(".rl-label").all_inner_texts()
+        assert target["site_id"] in labels and len(labels) <= 300
         x, y = page.evaluate(
             "([lat, lon]) => { const p = redline.map.latLngToContainerPoint([lat, lon]);"
             " const box = redline.map.getContainer().getBoundingClientRect();"
@@ -447,8 +550,35 @@ def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> 
         text = popup.inner_text()
         assert target["site_id"] in text and "禁止 prohibited" in text
         assert target["decisive_clause"] in text
+        page.wait_for_timeout(400)  # the popup's pan
+        legend = page.evaluate(RECT, f"#{LEGEND_CLASS}")
+        assert page.evaluate(f"document.querySelector('#{LEGEND_CLASS} details').open")
+        popup_box = page.evaluate(RECT, ".leaflet-popup")
+        assert not overlap(popup_box, legend)
+        assert not overlap(popup_box, page.evaluate(RECT, ".redline-title"))
+        page.hover(".leaflet-control-layers")
+        assert page.locator(".leaflet-control-layers-expanded").count() == 1
+        assert not overlap(page.evaluate(RECT, ".leaflet-control-layers"), legend)
+        assert "N" in page.inner_text(".redline-north")
+        assert "jilin 1.0" in page.inner_text(".redline-title")
 
-        shot = session.screenshot(tmp_path / "sample.png")
-        assert shot.stat().st_size > 10_000
+        # Search by id and by (part of the) name: the map goes to the site, its popup opens.
+        other = sites[sites.geom_type == "Polygon"].iloc[-1]
+        page.click(".search-button")
+        for query in (other["site_id"], other["name"]):
+            page.fill("input.search-input", "")
+            page.type("input.search-input", query, delay=20)
+            tip = page.locator(".search-tip", has_text=other["site_id"]).first
+            page.evaluate("() => { redline.map.closePopup(); }")
+            tip.click()
+            page.wait_for_function(
+                "(id) => (document.querySelector('.leaflet-popup-content') || {}).innerText"
+                " ?.includes(id)",
+                arg=other["site_id"],
+            )
+            centre = page.evaluate("redline.map.getCenter()")
+            here = gpd.GeoSeries([other.geometry], crs=sites.crs).to_crs(4326).iloc[0]
+            assert shapely.Point(centre["lng"], centre["lat"]).distance(here) < 0.01
+
         assert session.errors == []
         assert session.external_requests == []

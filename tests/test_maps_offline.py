@@ -40,7 +40,7 @@ def full_map(*, minimap: bool = True) -> folium.Map:
     """A map with every asset redline's maps use: plugins, GeoJSON tooltip/popup, markers."""
     m = folium.Map(location=[43.6, 125.1], zoom_start=9, tiles=None)
     sites = folium.FeatureGroup(name="sites").add_to(m)
-    folium.GeoJson(
+    polygons = folium.GeoJson(
         POLYGON,
         name="polygons",
         tooltip=folium.GeoJsonTooltip(["name", "verdict"]),
@@ -53,6 +53,7 @@ def full_map(*, minimap: bool = True) -> folium.Map:
     )
     plugins.Fullscreen().add_to(m)
     plugins.MeasureControl().add_to(m)
+    plugins.Search(layer=polygons, search_label="name").add_to(m)
     if minimap:
         plugins.MiniMap(tile_layer=folium.TileLayer(LOCAL_TILE, attr="local")).add_to(m)
     folium.LayerControl().add_to(m)
@@ -125,7 +126,7 @@ def test_css_references_become_typed_data_uris(pages: tuple[str, str]) -> None:
 def test_every_vendor_folder_has_licence_and_source_entry() -> None:
     sources = (VENDOR_DIR / "SOURCES.md").read_text(encoding="utf-8")
     folders = [p for p in VENDOR_DIR.iterdir() if p.is_dir()]
-    assert len(folders) == 10
+    assert len(folders) == 11
     for folder in folders:
         assert (folder / "LICENSE").stat().st_size > 500, folder.name
     for url in VENDORED_ASSETS:

@@ -197,6 +197,23 @@ PACKAGES = (
         "LICENSE.txt",
         ("folium links cdnjs's unminified files; the npm `dist/` minified ones are used.",),
     ),
+    Package(
+        "leaflet-search",
+        "2.9.7",
+        "leaflet-search@2.9.7",
+        "MIT",
+        {
+            "dist/leaflet-search.min.js": "dist/leaflet-search.min.js",
+            "dist/leaflet-search.min.css": "dist/leaflet-search.min.css",
+            "images/loader.gif": "images/loader.gif",
+            "images/search-icon.png": "images/search-icon.png",
+        },
+        "license.txt",
+        (
+            "The site search box of redline's maps (and folium's `plugins.Search`), the "
+            "version folium links; kept in `dist/` beside `images/` as its CSS expects.",
+        ),
+    ),
 )
 
 AWESOME_MARKERS_LICENCE_SPEC = "leaflet.awesome-markers@2.0.5"

@@ -88,6 +88,12 @@ VENDORED_ASSETS: Final = MappingProxyType(
         "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css": (
             "leaflet-minimap@3.6.1/Control.MiniMap.min.css"
         ),
+        "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js": (
+            "leaflet-search@2.9.7/dist/leaflet-search.min.js"
+        ),
+        "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css": (
+            "leaflet-search@2.9.7/dist/leaflet-search.min.css"
+        ),
     }
 )
 """External URL written by folium → vendored file (relative to :data:`VENDOR_DIR`)."""

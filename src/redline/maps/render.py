@@ -28,6 +28,7 @@ import math
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit
 
@@ -37,11 +38,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from folium import plugins
+from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS
 from redline.errors import CRSError, LayerError, RedlineWarning
+from redline.maps.encode import PRECISION, columns, encode_geometries, encode_points
 from redline.maps.offline import render_html
 from redline.maps.style import LAYER_LABELS, LEGEND_CLASS, LEGEND_CSS, PALETTES, legend_html
 
@@ -51,7 +54,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASEMAPS",
+    "CLEAR_AS_POINTS_ABOVE",
     "GCJ02_HOSTS",
+    "LABEL_ZOOM",
+    "MIN_SITE_PX",
     "PLANNING_ORDER",
     "map_iframe",
     "notebook_html",
@@ -76,19 +82,17 @@ GCJ02_HOSTS: Final = (
     "bdimg.com",
     "bdstatic.com",
 )
-#: Planning layer groups, bottom to top.
+_BASE_ORDER: Final = ("zoning", "farmland")
+_TOP_ORDER: Final = ("scenic", "water_sources", "reserves", "redlines", "corridors", "boundary")
+#: Planning layer groups, bottom to top: every vector kind with a palette is drawn; kinds
+#: without a place here go above farmland and below the protected areas.
 PLANNING_ORDER: Final = (
-    "zoning",
-    "farmland",
-    "scenic",
-    "water_sources",
-    "reserves",
-    "redlines",
-    "corridors",
-    "boundary",
+    *_BASE_ORDER,
+    *(k for k in schema.VECTOR_KINDS if k in PALETTES and k not in _BASE_ORDER + _TOP_ORDER),
+    *_TOP_ORDER,
 )
 #: Decimals kept in EPSG:4326 coordinates (1e-6° is about 0.1 m).
-COORDINATE_DECIMALS: Final = 6
+COORDINATE_DECIMALS: Final = PRECISION
 
 _TIANDITU_URL: Final = (
     "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -100,15 +104,12 @@ _OSM_ATTRIBUTION: Final = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 _XYZ_PLACEHOLDERS: Final = ("{z}", "{x}")
-_PANE_Z: Final = {
-    **{kind: 401 + i for i, kind in enumerate(PLANNING_ORDER)},
-    "sites": 440,
-    "findings": 450,
-}
-_LEGEND_WIDTH_PX: Final = 340
+_LEGEND_WIDTH_PX: Final = 350
 #: View when there is nothing to fit: the province, ((south, west), (north, east)).
 _JILIN_BOUNDS: Final = ((40.8, 121.6), (46.3, 131.3))
 _INTERACTIVE: Final = frozenset({"sites", *PLANNING_ORDER} - {"boundary"})
+#: Planning layers whose fills fade when zoomed in (all filled ones).
+_FADED: Final = frozenset(PLANNING_ORDER) - {"boundary"}
 _POPUP_HEADERS: Final = (
     "规则 Rule",
     "严重程度 Severity",
@@ -118,101 +119,30 @@ _POPUP_HEADERS: Final = (
     "条款 Clause",
     "条件 Conditions",
 )
+#: A site smaller than this (pixels, its longer side on screen) is drawn as a dot as well.
+MIN_SITE_PX: Final = 10
+#: From this zoom on, sites carry their id as a label (at most ``_MAX_LABELS`` in view).
+LABEL_ZOOM: Final = 13
+_MAX_LABELS: Final = 300
+#: Above this many sites, sites with no conflict are drawn as dots only by default.
+CLEAR_AS_POINTS_ABOVE: Final = 10_000
+#: Grid (degrees) whose cells the page builds site outlines for when they come into view;
+#: sites visible as outlines from this zoom or less are built at once.
+_CELL_DEGREES: Final = 0.25
+_BIG_SITE_ZOOM: Final = 8
+#: From this zoom on, planning fills fade to this share of their opacity.
+_FADE_ZOOM: Final = 12
+_FADE: Final = 0.4
+_SEARCH_JS: Final = "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js"
+_SEARCH_CSS: Final = "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css"
 
-# The browser side: styles features from their category key, builds tooltips and the findings
-# popup from pre-escaped strings and numbers, registers every layer under redline.layers.
-_RUNTIME_JS: Final = r"""
-(function () {
-  "use strict";
-  var R = window.redline = {layers: {}};
-  R.init = function (config, map) {
-    R.config = config;
-    R.map = map;
-    L.control.scale({imperial: false}).addTo(map);
-  };
-  function num(x, digits) {
-    if (x === null || x === undefined) return "–";
-    return x.toLocaleString("en-US", {maximumFractionDigits: digits});
-  }
-  function siteTooltip(p) {
-    var v = R.config.palettes.sites[p.v];
-    return "<b>" + p.i + "</b>" + (p.n ? " " + p.n : "") + "<br>" + v.label;
-  }
-  function featureTooltip(palette) {
-    return function (p) {
-      return (p.n ? "<b>" + p.n + "</b><br>" : "") + R.config.palettes[palette][p.k].label;
-    };
-  }
-  function sitePopup(p) {
-    var c = R.config, v = c.palettes.sites[p.v], s = v.style;
-    var h = ['<div class="redline-popup"><div class="rl-head"><b>', p.i, "</b>",
-             p.n ? " " + p.n : "", "</div>",
-             '<div class="rl-verdict" style="border-color:', s.color, ";background:",
-             s.fillColor, '">', v.label, "</div>"];
-    if (p.t) h.push("<div>项目类型 Project type: ", p.t, "</div>");
-    if (p.r) h.push('<div class="rl-reason">未评估原因 Not assessed because: ', p.r, "</div>");
-    if (!p.f || !p.f.length) {
-      h.push("<div>无筛查发现 No findings</div>");
-    } else {
-      h.push("<table><thead><tr>");
-      c.headers.forEach(function (t) { h.push("<th>", t, "</th>"); });
-      h.push("</tr></thead><tbody>");
-      p.f.forEach(function (f) {
-        var rule = c.rules[f[0]], sev = c.severities[f[1]];
-        var overlap = f[2] ? num(f[2], 0) + " m²" : (f[3] ? num(f[3], 1) + " m" : "–");
-        h.push("<tr><td>", rule.t,
-               f[6] ? '<br><span class="rl-feature">' + f[6] + "</span>" : "",
-               f[7] ? '<br><span class="rl-feature">' + f[7] + "</span>" : "",
-               '</td><td style="color:', sev.color, ';font-weight:600">', sev.label, "</td>",
-               '<td class="rl-num">', overlap, '</td><td class="rl-num">',
-               f[4] === null ? "–" : num(f[4] * 100, 1) + "%", '</td><td class="rl-num">',
-               num(f[5], 0), "</td><td>", rule.c, "</td><td>", rule.z,
-               '<br><span class="rl-en">', rule.e, "</span></td></tr>");
-      });
-      h.push("</tbody></table>");
-    }
-    h.push("</div>");
-    return h.join("");
-  }
-  R.addLayer = function (name, palette, data, opts, group) {
-    var styles = R.config.palettes[palette];
-    var tooltip = opts.popup ? siteTooltip : featureTooltip(palette);
-    var layer = L.geoJSON(data, {
-      pane: opts.pane,
-      interactive: opts.interactive,
-      style: function (f) { return styles[f.properties.k].style; },
-      pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, {radius: 6, pane: opts.pane,
-                                       interactive: opts.interactive});
-      },
-      onEachFeature: function (f, l) {
-        if (!opts.interactive) return;
-        l.bindTooltip(tooltip(f.properties), {sticky: true});
-        if (opts.popup) {
-          l.bindPopup(function () { return sitePopup(f.properties); },
-                      {maxWidth: 720, minWidth: 320, maxHeight: 420});
-        }
-      }
-    });
-    group.addLayer(layer);
-    R.layers[name] = layer;
-    return layer;
-  };
-  R.legend = function (content, position) {
-    var control = L.control({position: position});
-    control.onAdd = function () {
-      var div = L.DomUtil.create("div", "LEGEND_CLASS leaflet-control");
-      div.id = "LEGEND_CLASS";
-      div.innerHTML = content;
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      return div;
-    };
-    control.addTo(R.map);
-    R.legendControl = control;
-  };
-})();
-""".replace("LEGEND_CLASS", LEGEND_CLASS)
+# The browser side: decodes the compact layers, draws them on one canvas, builds tooltips and
+# the findings popup from pre-escaped strings and numbers, dots, labels and the search box.
+_RUNTIME_JS: Final = (
+    (Path(__file__).with_name("runtime.js"))
+    .read_text(encoding="utf-8")
+    .replace("LEGEND_CLASS", LEGEND_CLASS)
+)
 
 
 class _Script(folium.MacroElement):
@@ -237,7 +167,7 @@ class _Script(folium.MacroElement):
 
 
 class _GeoLayer(folium.MacroElement):
-    """GeoJSON features drawn by the runtime into the parent feature group."""
+    """A planning layer drawn by the runtime into the parent feature group."""
 
     _template = Template(
         """
@@ -249,15 +179,34 @@ class _GeoLayer(folium.MacroElement):
         """
     )
 
-    def __init__(
-        self, key: str, palette: str, data: str, *, pane: str, interactive: bool, popup: bool
-    ) -> None:
+    def __init__(self, key: str, palette: str, data: str, *, interactive: bool, fade: bool) -> None:
         super().__init__()
         self._name = "RedlineLayer"
         self.key = key
         self.palette = palette
         self.data = data
-        self.options = {"pane": pane, "interactive": interactive, "popup": popup}
+        self.options = {"interactive": interactive, "fade": fade}
+
+
+class _Sites(JSCSSMixin, folium.MacroElement):
+    """The sites (parent group) and their overlaps (`findings` group), with the search box."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        redline.addSites({{ this.data }}, {{ this._parent.get_name() }},
+            {{ this.findings.get_name() }});
+        {% endmacro %}
+        """
+    )
+    default_js = [("leaflet_search_js", _SEARCH_JS)]  # noqa: RUF012 (folium's API)
+    default_css = [("leaflet_search_css", _SEARCH_CSS)]  # noqa: RUF012
+
+    def __init__(self, data: str, findings: folium.FeatureGroup) -> None:
+        super().__init__()
+        self._name = "RedlineSites"
+        self.data = data
+        self.findings = findings
 
 
 # -- public API ---------------------------------------------------------------------------------
@@ -272,6 +221,7 @@ def screening_map(
     kinds: Iterable[str] | None = None,
     title: str | None = None,
     crs: Any = None,
+    clear_as_points: bool | None = None,
 ) -> folium.Map:
     """Map of a screening: planning layers, finding overlaps and sites coloured by verdict.
 
@@ -279,6 +229,11 @@ def screening_map(
     never green); hovering shows the site's name and verdict, clicking opens a table of its
     findings (rule, severity, overlap m² and share, distance, clause, conditions). The overlap
     geometry of every overlap finding is highlighted above the sites. The view fits the sites.
+    A site smaller than :data:`MIN_SITE_PX` pixels at the current zoom is drawn as a dot in its
+    verdict's colour as well, so that every site can be seen and told apart at province zoom;
+    close in (zoom :data:`LABEL_ZOOM` and more) sites carry their id as a label. A search box
+    finds a site by id or name. ``known_verdict`` (where the screening has it) is shown beside
+    ``not_assessed``; kinds the planning declares absent are named in the legend.
 
     Display geometry is simplified (see the module docstring): verdicts are not affected.
 
@@ -304,9 +259,13 @@ def screening_map(
     kinds
         Planning layer groups to draw (see :data:`PLANNING_ORDER`); default: all present.
     title
-        Legend title; default names the number of sites.
+        Map title (top of the map and legend); default names the number of sites. The line
+        under it always names the planning and the ruleset (id and version).
     crs
         CRS of ``screening.sites`` when it declares none (sites screened with ``crs=``).
+    clear_as_points
+        Draw sites with no conflict as dots only, not their outlines (a lighter file);
+        default: when there are more than :data:`CLEAR_AS_POINTS_ABOVE` sites.
 
     Returns
     -------
@@ -339,7 +298,7 @@ def screening_map(
     _check_simplify(simplify_m)
     draw_kinds = _check_kinds(kinds, planning)
     geoms = gpd.GeoSeries(np.asarray(sites.geometry.values), crs=site_crs).to_crs(4326)
-    lonlat = _rounded(np.asarray(geoms.values))
+    lonlat = np.asarray(geoms.values)
     drawable = _drawable(lonlat)
 
     builder = _MapBuilder(
@@ -353,61 +312,92 @@ def screening_map(
 
     findings = screening.findings
     rule_codes, rule_ids = pd.factorize(findings["rule_id"])
+    strings: dict[str, int] = {}
+    per_site = _site_findings(findings, rule_codes, strings)
+    site_ids = sites["site_id"].astype(str).to_numpy()
+    names = sites["name"] if "name" in sites.columns else pd.Series(None, index=sites.index)
+    known = sites.get("known_verdict", pd.Series(None, index=sites.index))
+    # Mildest first, so that the strictest sites are drawn on top.
+    keep = np.flatnonzero(drawable)
+    rank = sites["verdict"].map(schema.severity_rank).to_numpy()[keep]
+    keep = keep[np.argsort(-rank, kind="stable")]
+    verdicts = sites["verdict"].to_numpy()
+    if clear_as_points is None:
+        clear_as_points = len(sites) > CLEAR_AS_POINTS_ABOVE
+    shapes = lonlat[keep].copy()
+    if clear_as_points:
+        shapes[verdicts[keep] == "clear"] = None
+    table: dict[str, list[Any]] = {"i": [], "n": [], "k": [], "kv": [], "t": [], "r": [], "f": []}
+    for position in keep.tolist():
+        sid = site_ids[position]
+        ptype = sites["project_type_used"].iat[position]
+        table["i"].append(html.escape(sid))
+        table["n"].append(_text(names.iat[position]))
+        table["k"].append(verdicts[position])
+        table["kv"].append(known.iat[position] if _present(known.iat[position]) else None)
+        table["t"].append(
+            html.escape(f"{schema.PROJECT_TYPES.get(ptype, ptype)} {ptype}")
+            if _present(ptype)
+            else None
+        )
+        table["r"].append(_text(sites["not_assessed_reason"].iat[position]))
+        table["f"].append(per_site.get(sid, []))
+
     overlap = (findings["overlap_m2"].fillna(0).to_numpy() > 0) | (
         findings["overlap_m"].fillna(0).to_numpy() > 0
     )
+    position_of = {sid: i for i, sid in reversed(list(enumerate(site_ids[keep].tolist())))}
+    site_of = findings["site_id"].astype(str).map(position_of).to_numpy()
+    drawn = overlap & pd.notna(site_of)
+    shown = findings[drawn]
     # Mildest first, so the strictest overlap is drawn on top where several coincide.
-    shown = findings[overlap]
-    shown = shown.iloc[
-        np.argsort(-shown["severity"].map(schema.severity_rank).to_numpy(), kind="stable")
-    ]
-    builder.add_features(
-        "findings",
-        "findings",
-        _simplified(shown.geometry, simplify_m, planning.crs),
-        [{"k": k} for k in shown["severity"]],
-    )
-
-    per_site = _site_findings(findings, rule_codes)
-    site_ids = sites["site_id"].astype(str).to_numpy()
-    names = sites["name"] if "name" in sites.columns else pd.Series(None, index=sites.index)
-    props = []
-    for sid, name, verdict, ptype, reason in zip(
-        site_ids,
-        names,
-        sites["verdict"],
-        sites["project_type_used"],
-        sites["not_assessed_reason"],
-        strict=True,
-    ):
-        p: dict[str, Any] = {"k": verdict, "v": verdict, "i": html.escape(sid)}
-        if _present(name):
-            p["n"] = html.escape(str(name))
-        if _present(ptype):
-            p["t"] = html.escape(f"{schema.PROJECT_TYPES.get(ptype, ptype)} {ptype}")
-        if _present(reason):
-            p["r"] = html.escape(str(reason))
-        p["f"] = per_site.get(sid, [])
-        props.append(p)
-    keep = np.flatnonzero(drawable)
-    builder.add_features(
-        "sites", "sites", lonlat[keep], [props[i] for i in keep], rounded=True, popup=True
+    order = np.argsort(-shown["severity"].map(schema.severity_rank).to_numpy(), kind="stable")
+    shown = shown.iloc[order]
+    overlaps = {
+        "g": encode_geometries(_simplified(shown.geometry, simplify_m, planning.crs).values),
+        **columns(
+            {"k": shown["severity"].tolist(), "s": site_of[drawn][order].astype(int).tolist()},
+            dictionary=["k"],
+        ),
+    }
+    builder.used["findings"] = set(shown["severity"])
+    builder.add_sites(
+        {
+            "g": encode_geometries(shapes),
+            "p": encode_points(shapely.get_coordinates(shapely.point_on_surface(lonlat[keep]))),
+            "b": _dot_zoom(lonlat[keep], shapes).tolist(),
+            "o": overlaps,
+            **columns(table, dictionary=["k", "kv", "t"]),
+        }
     )
 
     builder.config["rules"] = [_rule_entry(findings, rule_id) for rule_id in rule_ids]
+    builder.config["strings"] = list(strings)
     counts = sites["verdict"].value_counts().to_dict()
     builder.used["sites"] = set(schema.VERDICTS)
     missing = site_ids[~drawable]
-    note = None
+    notes = []
     if len(missing):
         shown_ids = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
-        note = (
+        notes.append(
             f"{len(missing):,} 个选址无可绘制的几何，未显示 / {len(missing):,} sites have no "
             f"drawable geometry and are not shown: {shown_ids}"
         )
         logger.warning("%d sites are not drawn (no drawable geometry): %s", len(missing), shown_ids)
+    if clear_as_points:
+        notes.append("未发现冲突的选址以圆点表示 Sites with no conflict are drawn as dots")
     default_title = f"选址筛查 Site screening · {len(sites):,} 个选址 sites"
-    return builder.finish(title=title or default_title, counts=counts, note=note)
+    source = (
+        f"一张图 Planning: {planning.name or '未命名 unnamed'} · 规则集 Ruleset: "
+        f"{screening.rules.id} {screening.rules.version}"
+    )
+    return builder.finish(
+        title=title or default_title,
+        source=source,
+        counts=counts,
+        notes=notes,
+        absent=getattr(planning, "absent", ()),
+    )
 
 
 def planning_map(
@@ -468,7 +458,11 @@ def planning_map(
     )
     _add_planning(builder, planning, draw_kinds, corridor_half_widths_m, simplify_m)
     builder.config["rules"] = []
-    return builder.finish(title=title or planning.name or "规划图层 Planning layers")
+    return builder.finish(
+        title=title or planning.name or "规划图层 Planning layers",
+        source=f"一张图 Planning: {planning.name or '未命名 unnamed'}",
+        absent=getattr(planning, "absent", ()),
+    )
 
 
 def map_iframe(m: folium.Map, *, height: str = "520px", offline: bool = True) -> str:
@@ -576,23 +570,27 @@ class _MapBuilder:
             zoom_start=7,
             tiles=None,
         )
-        # Only Leaflet itself: no marker icons, jQuery or Bootstrap are used (saves ~1.2 MB of
-        # inlined assets per offline file).
+        # Only Leaflet and the search box: no marker icons, jQuery or Bootstrap are used (saves
+        # ~1.2 MB of inlined assets per offline file).
         m.default_js = [(n, u) for n, u in folium.Map.default_js if n == "leaflet"]
         m.default_css = [(n, u) for n, u in folium.Map.default_css if n == "leaflet_css"]
         for tile in tiles:
             tile.add_to(m)
         self.runtime = _Script("", css=LEGEND_CSS)
         self.runtime.add_to(m)
-        for name, z in _PANE_Z.items():
-            folium.map.CustomPane(
-                f"redline-{name}", z_index=z, pointer_events=name in _INTERACTIVE
-            ).add_to(m)
         self.map = m
         self.bounds = bounds
         self.groups: dict[str, folium.FeatureGroup] = {}
         self.used: dict[str, set[str]] = {}
         self.config: dict[str, Any] = {}
+
+    def group(self, name: str) -> folium.FeatureGroup:
+        """The layer-control group `name`, created on first use."""
+        if name not in self.groups:
+            self.groups[name] = folium.FeatureGroup(
+                name=LAYER_LABELS.get(name, name), overlay=True, control=True, show=True
+            )
+        return self.groups[name]
 
     def add_features(
         self,
@@ -600,38 +598,42 @@ class _MapBuilder:
         palette: str,
         geoms: gpd.GeoSeries | np.ndarray,
         props: Sequence[dict[str, Any]],
-        *,
-        rounded: bool = False,
-        popup: bool = False,
     ) -> None:
-        """Add one GeoJSON layer (EPSG:4326 geometries, or already rounded ones)."""
+        """Add one planning layer (EPSG:4326 geometries; ``props`` with key ``k``, maybe ``n``)."""
         values = np.asarray(geoms.values if isinstance(geoms, gpd.GeoSeries) else geoms)
-        if not rounded:
-            values = _rounded(values)
-        ok = ~(shapely.is_missing(values) | shapely.is_empty(values))
-        values = values[ok]
-        props = [p for p, keep in zip(props, ok, strict=True) if keep]
-        if group not in self.groups:
-            self.groups[group] = folium.FeatureGroup(
-                name=LAYER_LABELS[group], overlay=True, control=True, show=True
-            )
-        self.used.setdefault(palette, set()).update(p["k"] for p in props)
+        encoded = encode_geometries(values)
+        kept = [i for i, g in enumerate(encoded) if g is not None]
+        keys = [props[i]["k"] for i in kept]
+        self.used.setdefault(palette, set()).update(keys)
+        data = {
+            "g": [encoded[i] for i in kept],
+            **columns({"k": keys, "n": [props[i].get("n") for i in kept]}, dictionary=["k"]),
+        }
         _GeoLayer(
             palette,
             palette,
-            _feature_collection(values, props),
-            pane=f"redline-{group}",
+            _js(data),
             interactive=group in _INTERACTIVE,
-            popup=popup,
-        ).add_to(self.groups[group])
+            fade=group in _FADED,
+        ).add_to(self.group(group))
+
+    def add_sites(self, data: dict[str, Any]) -> None:
+        """Add the sites and their overlaps (the data :func:`screening_map` assembles)."""
+        _Sites(_js(data), self.group("findings")).add_to(self.group("sites"))
 
     def finish(
-        self, *, title: str, counts: Mapping[str, int] | None = None, note: str | None = None
+        self,
+        *,
+        title: str,
+        source: str | None = None,
+        counts: Mapping[str, int] | None = None,
+        notes: Sequence[str] = (),
+        absent: Iterable[str] = (),
     ) -> folium.Map:
         m = self.map
-        for group in (*PLANNING_ORDER, "findings", "sites"):
-            if group in self.groups:
-                self.groups[group].add_to(m)
+        order = [g for g in (*PLANNING_ORDER, "findings", "sites") if g in self.groups]
+        for group in order:
+            self.groups[group].add_to(m)
         palettes = {
             name: {
                 key: {"style": swatch.leaflet(), "label": swatch.label}
@@ -646,15 +648,30 @@ class _MapBuilder:
             }
             for s in schema.SEVERITIES
         ]
+        heading = f"<b>{html.escape(title)}</b>"
+        if source:
+            heading += f"<br><span>{html.escape(source)}</span>"
         config = {
             **self.config,
             "palettes": palettes,
             "severities": severities,
             "headers": list(_POPUP_HEADERS),
+            "title": heading,
+            "cell": _CELL_DEGREES,
+            "bigZoom": _BIG_SITE_ZOOM,
+            "labelZoom": LABEL_ZOOM,
+            "maxLabels": _MAX_LABELS,
+            "fadeZoom": _FADE_ZOOM,
+            "fade": _FADE,
         }
         self.runtime.code = f"{_RUNTIME_JS}\nredline.init({_js(config)}, {m.get_name()});"
-        legend = legend_html(self.used, title=title, counts=counts, note=note)
-        _Script(f'redline.legend({_js(legend)}, "bottomright");').add_to(m)
+        legend = legend_html(
+            self.used, title=title, source=source, counts=counts, notes=notes, absent=absent
+        )
+        _Script(
+            f'redline.legend({_js(legend)}, "bottomleft");'
+            f"redline.stack([{', '.join(self.groups[g].get_name() for g in order)}]);"
+        ).add_to(m)
         plugins.Fullscreen(
             position="topleft", title="全屏 Full screen", title_cancel="退出全屏 Exit full screen"
         ).add_to(m)
@@ -667,11 +684,11 @@ class _MapBuilder:
         ).add_to(m)
         folium.LayerControl(position="topright", collapsed=True).add_to(m)
         (south, west), (north, east) = self.bounds
-        # Keep the legend (bottom right, about 330 px wide) off the fitted sites.
+        # Keep the legend (bottom left, about 330 px wide) off the fitted sites.
         m.fit_bounds(
             [[south, west], [north, east]],
-            padding_top_left=(24, 24),
-            padding_bottom_right=(_LEGEND_WIDTH_PX, 24),
+            padding_top_left=(_LEGEND_WIDTH_PX, 48),
+            padding_bottom_right=(24, 24),
             max_zoom=15,
         )
         return m
@@ -765,9 +782,12 @@ def _props(keys: pd.Series, names: pd.Series) -> list[dict[str, Any]]:
     ]
 
 
-def _site_findings(findings: gpd.GeoDataFrame, rule_codes: np.ndarray) -> dict[str, list[Any]]:
+def _site_findings(
+    findings: gpd.GeoDataFrame, rule_codes: np.ndarray, strings: dict[str, int]
+) -> dict[str, list[Any]]:
     """Per site id, its findings as compact rows for the popup: rule index, severity index,
-    overlap m², overlap m, share, distance m, feature name, measure (texts escaped)."""
+    overlap m², overlap m, share, distance m, feature name, measure (the texts escaped, as
+    indexes into `strings`, which grows)."""
     severity = findings["severity"].map({s: i for i, s in enumerate(schema.SEVERITIES)})
     columns = zip(
         findings["site_id"].astype(str),
@@ -777,8 +797,8 @@ def _site_findings(findings: gpd.GeoDataFrame, rule_codes: np.ndarray) -> dict[s
         _numbers(findings["overlap_m"], 1),
         _numbers(findings["overlap_share"], 4),
         _numbers(findings["distance_m"], 1),
-        _texts(findings["feature_name"]),
-        _texts(findings["measure"]),
+        _codes(findings["feature_name"], strings),
+        _codes(findings["measure"], strings),
         strict=True,
     )
     out: dict[str, list[Any]] = {}
@@ -805,8 +825,16 @@ def _numbers(values: pd.Series, decimals: int) -> list[float | int | None]:
     ]
 
 
-def _texts(values: pd.Series) -> list[str | None]:
-    return [html.escape(str(v)) if _present(v) else None for v in values]
+def _codes(values: pd.Series, strings: dict[str, int]) -> list[int | None]:
+    """Index of each escaped text in `strings` (added when new); ``None`` when absent."""
+    return [
+        strings.setdefault(html.escape(str(v)), len(strings)) if _present(v) else None
+        for v in values
+    ]
+
+
+def _text(value: object) -> str | None:
+    return html.escape(str(value)) if _present(value) else None
 
 
 def _present(value: object) -> bool:
@@ -832,10 +860,6 @@ def _check_simplify(simplify_m: object) -> None:
             f"simplify_m must be a finite number of metres >= 0, got {simplify_m!r}; "
             "use 0 to draw unsimplified geometry"
         )
-
-
-def _rounded(values: np.ndarray) -> np.ndarray:
-    return shapely.transform(values, lambda xy: np.round(xy, COORDINATE_DECIMALS))
 
 
 def _drawable(lonlat: np.ndarray) -> np.ndarray:
@@ -866,19 +890,28 @@ def _planning_bounds(
     return _bounds(np.asarray(gpd.GeoSeries([box], crs=planning.crs).to_crs(4326).values))
 
 
-def _feature_collection(values: np.ndarray, props: Sequence[dict[str, Any]]) -> str:
-    geometry = shapely.to_geojson(values)
-    features = ",".join(
-        f'{{"type":"Feature","geometry":{g},"properties":{_js(p)}}}'
-        for g, p in zip(geometry.tolist(), props, strict=True)
-    )
-    return f'{{"type":"FeatureCollection","features":[{features}]}}'
+def _dot_zoom(lonlat: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    """Per site, the first zoom at which its shape spans :data:`MIN_SITE_PX` pixels (Web
+    Mercator, 256-pixel tiles); below it the site is drawn as a dot too. 99 for points and
+    for sites drawn as dots only (``shapes`` missing)."""
+    west, south, east, north = shapely.bounds(lonlat).T
+    y = np.log(np.tan(np.pi / 4 + np.radians(np.array([south, north])) / 2)) / (2 * np.pi)
+    size = np.maximum((east - west) / 360, np.abs(y[1] - y[0]))  # share of the world's width
+    with np.errstate(divide="ignore"):
+        zoom = np.ceil(np.log2(MIN_SITE_PX / (256 * size)))
+    zoom = np.clip(np.nan_to_num(zoom, posinf=99), 0, 99)
+    zoom[shapely.is_missing(shapes) | (size == 0)] = 99
+    return zoom.astype(int)
 
 
 def _js(value: object) -> str:
-    """JSON for inline ``<script>``: UTF-8 kept, nothing that could close the element."""
+    """JSON for inline ``<script>``: UTF-8 kept, nothing that could close the element or
+    open a template tag."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+    text = text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+    # The page passes through Jinja once more (branca): no "{{", "{%" or "{#" may remain. In
+    # compact JSON an object's brace is followed by a quote or "}", so these are in strings.
+    return re.sub(r"\{(?=[{%#])", r"\\u007b", text)
 
 
 # -- basemaps -----------------------------------------------------------------------------------

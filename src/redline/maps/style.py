@@ -9,7 +9,7 @@ canonical values come from :mod:`redline.schema`; only the English captions are 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Final
@@ -310,30 +310,34 @@ PALETTES: Final[Mapping[str, Mapping[str, Swatch]]] = MappingProxyType(
     }
 )
 
-#: Names of the map's layer groups (layer control and legend headings), Chinese and English.
+_SPECIAL_LABELS: Final = {
+    "corridors": "生态廊道 Ecological corridors",
+    "findings": "冲突重叠部分 Conflict overlaps",
+    "sites": "建设项目选址 Proposed sites",
+}
+_NOT_GROUPS: Final = ("corridor_lines",)
+
+#: Names of the map's layer groups (layer control and legend headings), Chinese and English:
+#: every palette's, planning kinds named as in :data:`redline.schema.LAYER_SPECS`.
 LAYER_LABELS: Final[Mapping[str, str]] = MappingProxyType(
     {
-        **{
-            kind: f"{schema.LAYER_SPECS[kind].label_zh} {schema.LAYER_SPECS[kind].label_en}"
-            for kind in ("zoning", "farmland", "scenic", "water_sources", "reserves", "redlines")
-        },
-        "corridors": "生态廊道 Ecological corridors",
-        "boundary": f"{schema.LAYER_SPECS['boundary'].label_zh} "
-        f"{schema.LAYER_SPECS['boundary'].label_en}",
-        "findings": "冲突重叠部分 Conflict overlaps",
-        "sites": "建设项目选址 Proposed sites",
+        name: _SPECIAL_LABELS.get(name)
+        or f"{schema.LAYER_SPECS[name].label_zh} {schema.LAYER_SPECS[name].label_en}"
+        for name in PALETTES
+        if name not in _NOT_GROUPS
     }
 )
 
-#: Palettes shown under each layer group's legend heading.
+#: Palettes shown under each layer group's legend heading: sites and overlaps first.
 _LEGEND_GROUPS: Final = MappingProxyType(
     {
         "sites": ("sites",),
         "findings": ("findings",),
         **{
-            kind: (kind,) for kind in LAYER_LABELS if kind not in ("sites", "findings", "corridors")
+            name: (name, "corridor_lines") if name == "corridors" else (name,)
+            for name in LAYER_LABELS
+            if name not in ("sites", "findings")
         },
-        "corridors": ("corridors", "corridor_lines"),
     }
 )
 
@@ -342,7 +346,18 @@ LEGEND_CSS: Final = """
   "Microsoft YaHei", "PingFang SC", "Helvetica Neue", Arial, sans-serif; }
 .redline-legend { background: rgba(255, 255, 255, 0.94); padding: 6px 10px; border-radius: 6px;
   box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); font-size: 12px; line-height: 1.35;
-  max-height: calc(100vh - 120px); overflow-y: auto; max-width: 330px; color: #222; }
+  max-height: calc(100vh - 250px); overflow-y: auto; max-width: 330px; color: #222; }
+.redline-legend .rl-source { color: #444; margin-bottom: 2px; }
+.redline-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
+  z-index: 800; background: rgba(255, 255, 255, 0.9); padding: 4px 12px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0, 0, 0, 0.3); font-size: 13px; text-align: center;
+  pointer-events: none; max-width: 46%; color: #222; }
+.redline-title span { font-size: 11px; color: #444; }
+.redline-north { background: rgba(255, 255, 255, 0.85); border-radius: 4px; padding: 2px;
+  line-height: 0; }
+.leaflet-tooltip.rl-label { background: rgba(255, 255, 255, 0.8); border: 0; box-shadow: none;
+  padding: 0 3px; font-size: 11px; font-weight: 600; color: #111; }
+.leaflet-tooltip.rl-label::before { display: none; }
 .redline-legend summary { font-weight: 600; font-size: 13px; cursor: pointer; }
 .redline-legend .rl-title { font-weight: 600; margin: 4px 0 2px; }
 .redline-legend h4 { font-size: 12px; margin: 7px 0 2px; color: #444; }
@@ -356,6 +371,7 @@ LEGEND_CSS: Final = """
 .redline-popup .rl-verdict { display: inline-block; padding: 1px 6px; border: 2px solid;
   border-radius: 3px; font-weight: 600; margin-bottom: 4px; }
 .redline-popup .rl-reason { color: #a50f15; margin: 3px 0; }
+.redline-popup .rl-known { font-weight: 600; margin: 2px 0; }
 .redline-popup table { border-collapse: collapse; margin-top: 4px; }
 .redline-popup th, .redline-popup td { border: 1px solid #ccc; padding: 2px 4px;
   vertical-align: top; text-align: left; }
@@ -369,8 +385,10 @@ def legend_html(
     used: Mapping[str, Iterable[str]],
     *,
     title: str,
+    source: str | None = None,
     counts: Mapping[str, int] | None = None,
-    note: str | None = None,
+    notes: Sequence[str] = (),
+    absent: Iterable[str] = (),
 ) -> str:
     """HTML of the legend: one heading per layer group, one entry per category drawn.
 
@@ -380,29 +398,37 @@ def legend_html(
         Palette name → category keys present on the map (others are left out).
     title
         Heading of the legend (plain text; escaped here).
+    source
+        The line naming the planning and ruleset, under the title (plain text).
     counts
         Number of sites per verdict, shown after the verdict captions.
-    note
-        A warning line shown under the entries (plain text; escaped here).
+    notes
+        Warning lines shown under the entries (plain text; escaped here).
+    absent
+        Layer kinds the planning declares absent, listed under their own heading.
 
     Returns
     -------
     str
         A ``<details>`` element (styled by :data:`LEGEND_CSS`, class :data:`LEGEND_CLASS` on
-        its container).
+        its container); click its summary to fold it.
 
     Examples
     --------
-    >>> print(legend_html({"sites": ["prohibited"]}, title="Demo", counts={"prohibited": 1200}))
+    >>> print(legend_html({"sites": ["prohibited"]}, title="Demo", counts={"prohibited": 1200},
+    ...                   absent=["reserves"]))
     <details open><summary>图例 Legend</summary><div class="rl-title">Demo</div><h4>建设项目选址
     Proposed sites</h4><div class="rl-entry"><i class="rl-box" ...></i><span>禁止 prohibited
-    (1,200)</span></div></details>
+    (1,200)</span></div><h4>声明不存在的图层 Declared
+    absent</h4><div class="rl-entry"><span>自然保护区 Nature reserves</span></div></details>
     """
     counts = counts or {}
     parts = [
         f'<details open><summary>图例 Legend</summary><div class="rl-title">'
         f"{html.escape(title)}</div>"
     ]
+    if source:
+        parts.append(f'<div class="rl-source">{html.escape(source)}</div>')
     for group, palettes in _LEGEND_GROUPS.items():
         entries = []
         for palette in palettes:
@@ -417,10 +443,21 @@ def legend_html(
                 )
         if entries:
             parts.append(f"<h4>{html.escape(LAYER_LABELS[group])}</h4>{''.join(entries)}")
-    if note:
-        parts.append(f'<div class="rl-note">{html.escape(note)}</div>')
+    declared = sorted(set(absent))
+    if declared:
+        parts.append("<h4>声明不存在的图层 Declared absent</h4>")
+        parts.extend(
+            f'<div class="rl-entry"><span>{html.escape(_kind_label(kind))}</span></div>'
+            for kind in declared
+        )
+    parts.extend(f'<div class="rl-note">{html.escape(note)}</div>' for note in notes)
     parts.append("</details>")
     return "".join(parts)
+
+
+def _kind_label(kind: str) -> str:
+    spec = schema.LAYER_SPECS.get(kind)
+    return f"{spec.label_zh} {spec.label_en}" if spec is not None else kind
 
 
 def _rgba(colour: str, opacity: float) -> str:
