@@ -4,6 +4,7 @@ map of the sample screening in headless Chromium."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import re
 from pathlib import Path
@@ -26,6 +27,7 @@ from redline.maps import (
     LEGEND_CLASS,
     MIN_SITE_PX,
     PALETTES,
+    PLANNING_ORDER,
     map_iframe,
     notebook_html,
     planning_map,
@@ -306,6 +308,75 @@ def test_a_screening_without_findings(world: Planning) -> None:
     (site,) = layer_data(page, "sites")["features"]
     assert site["properties"]["k"] == "clear" and site["properties"]["f"] == []
     assert layer_data(page, "findings")["features"] == [] and config(page)["rules"] == []
+
+
+def test_clear_sites_can_be_drawn_as_dots_only(world: Planning) -> None:
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["empty", "core"]},
+        geometry=[shapely.box(0, 0, 1_000, 1_000), inside("core")],
+        crs=WORKING_CRS,
+    )
+    result = screen(sites, world)
+    outlined = layer_data(render(screening_map(result)), "sites")["features"]
+    assert all(f["geometry"] is not None for f in outlined)  # few sites: outlines by default
+    page = render(screening_map(result, clear_as_points=True))
+    shapes = {f["properties"]["i"]: f["geometry"] for f in layer_data(page, "sites")["features"]}
+    assert shapes["empty"] is None and shapes["core"] is not None
+    assert "drawn as dots" in legend(page)
+
+
+def test_small_sites_get_a_dot_until_they_span_ten_pixels(world: Planning) -> None:
+    """The zoom from which a 1 km square spans 10 px on screen, by the ground resolution of
+    Web Mercator tiles (156,543.03 m per pixel at zoom 0 on the equator, times cos(lat))."""
+    square_m = 1_000.0
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["a"]}, geometry=[shapely.box(0, 0, square_m, square_m)], crs=WORKING_CRS
+    )
+    page = render(screening_map(screen(sites, world)))
+    data = _decode_after(page, "redline.addSites(")
+    lat = sites.to_crs(4326).geometry.iloc[0].centroid.y
+    metres_per_pixel_z0 = 156_543.03 * np.cos(np.radians(lat))
+    expected = int(np.ceil(np.log2(MIN_SITE_PX * metres_per_pixel_z0 / square_m)))
+    assert data["b"] == [expected]
+    point = sites.assign(geometry=[shapely.Point(500, 500)])
+    assert _decode_after(render(screening_map(screen(point, world))), "redline.addSites(")[
+        "b"
+    ] == [99]  # a point site is always a dot
+
+
+def test_known_verdict_and_declared_absent_kinds_are_shown(
+    world_screening: Screening, make_planning: Any
+) -> None:
+    sites = world_screening.sites.assign(
+        known_verdict=[None, None, "prohibited"], geometry=world_screening.sites.geometry
+    )
+    sites.loc[2, "geometry"] = inside("ws1")
+    planning = make_planning()
+    planning.absent = frozenset({"reserves"})  # Planning(absent=...) from the onemaps work
+    result = dataclasses.replace(world_screening, sites=sites, planning=planning)
+    page = render(screening_map(result))
+    shown = {f["properties"]["i"]: f["properties"] for f in layer_data(page, "sites")["features"]}
+    assert shown["nothing"]["k"] == "not_assessed" and shown["nothing"]["kv"] == "prohibited"
+    assert shown["core"]["kv"] is None
+    text = legend(page)
+    assert "声明不存在的图层 Declared absent" in text
+    assert f"{schema.LAYER_SPECS['reserves'].label_zh} " in text.split("Declared absent")[1]
+
+
+def test_every_styled_kind_is_drawn_and_has_a_legend_heading() -> None:
+    styled = {kind for kind in PALETTES if kind in schema.VECTOR_KINDS}
+    assert styled <= set(PLANNING_ORDER)
+    assert set(PLANNING_ORDER) <= set(LAYER_LABELS)
+    assert PLANNING_ORDER[0] == "zoning" and PLANNING_ORDER[-1] == "boundary"
+
+
+def test_title_names_the_planning_and_the_ruleset(
+    sample_page: str, sample_screening: Screening
+) -> None:
+    rules = sample_screening.rules
+    source = f"{rules.id} {rules.version}"
+    assert source in config(sample_page)["title"] and source in legend(sample_page)
+    assert html.escape(sample_screening.planning.name) in config(sample_page)["title"]
 
 
 def test_not_assessed_sites_carry_their_reason(
