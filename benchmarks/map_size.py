@@ -1,13 +1,13 @@
 """Size budget of the offline screening map: the sample "one map" plus synthetic sites.
 
 Budget (issue 17): the conflict map of 100,000 sites is at most 30 MB of HTML and interactive
-in at most 5 s in headless Chromium (issue 5's earlier budget: 10,000 sites under 25 MB). This
-script generates the sites (random boxes of 80-600 m inside the province, in the working CRS, random project types; a
-fixed seed), screens them with :func:`redline.screen`, writes the offline map with
-:func:`redline.maps.save_map` and opens it in the system Chromium (Playwright; no browser
-download). Time to load is the page's own clock (``performance.now()``) when every layer is
-drawn and the legend is on the map; "interactive" then adds a zoom to a city and a hover,
-timed until the next painted frame.
+in at most 5 s in headless Chromium (issue 5's earlier budget: 10,000 sites under 25 MB).
+This script generates the sites (random boxes of 80-600 m inside the province, in the working
+CRS, random project types; a fixed seed), screens them with :func:`redline.screen`,
+writes the offline map with :func:`redline.maps.save_map` and opens it in the system Chromium
+(Playwright; no browser download). Time to load is the page's own clock
+(``performance.now()``) when every layer is drawn and the legend is on the map; "interactive"
+then adds a zoom to a city and a hover, timed until the next painted frame.
 
 Run from the project root::
 
