@@ -95,7 +95,15 @@ def layer_data(page: str, name: str) -> dict[str, Any]:
     from the sites data)."""
     if name in ("sites", "findings"):
         data = _decode_after(page, "redline.addSites(")
-        return _features(data if name == "sites" else data["o"])
+        if name == "sites":
+            return _features(data)
+        overlaps = [o for found in data["o"] if found for o in found.split(",")]
+        return {
+            "features": [
+                {"geometry": _geometry(o[1:]), "properties": {"k": data["os"][int(o[0])]}}
+                for o in overlaps
+            ]
+        }
     marker = f'redline.addLayer("{name}",'
     start = page.index(marker) + len(marker)
     value, _ = json.JSONDecoder().raw_decode(page, page.index("{", start))
@@ -228,10 +236,10 @@ def test_site_popup_data_carries_each_finding(world_page: str, world_screening: 
     assert core["k"] == "prohibited"
     titles = [rules[row[0]]["t"] for row in core["f"]]
     assert titles[0].startswith("NR-CORE")
-    rule, severity, overlap_m2, overlap_m, share, distance_m, feature, _ = core["f"][0]
+    rule, severity, overlap_m2, overlap_m, share, distance_m, feature = core["f"][0]
     assert schema.SEVERITIES[severity] == "prohibited"
-    # a 200 m × 200 m site wholly inside the core zone
-    assert (overlap_m2, overlap_m, share, distance_m) == (40_000, 0.0, 1.0, 0.0)
+    # a 200 m × 200 m site wholly inside the core zone (share in 1/10,000)
+    assert (overlap_m2, overlap_m, share, distance_m) == (40_000, 0.0, 10_000, 0.0)
     assert config(world_page)["strings"][feature] == "核心区"
     clause = world_screening.sites.set_index("site_id").loc["core", "decisive_clause"]
     assert rules[rule]["c"] == clause
@@ -520,14 +528,13 @@ VIEWPORT = (1400, 900)
 # Sites visible at the current zoom: a dot on the map, or an outline of at least MIN_SITE_PX.
 VISIBLE_SITES = """
 () => { const S = redline.sites, m = redline.map, z = m.getZoom(), seen = new Set();
-  Object.entries(S.dots).forEach(([b, g]) => { if (m.hasLayer(g))
-    g.eachLayer(d => seen.add(d.feature.properties.i)); });
-  S.group.eachLayer(g => { if (g.eachLayer && !Object.values(S.dots).includes(g))
-    g.eachLayer(l => { if (!l.getBounds) return;
+  S.dots.forEach(d => { if (m.hasLayer(d)) d._shown.forEach(i => seen.add(i)); });
+  S.group.eachLayer(g => { if (g.eachLayer) g.eachLayer(l => { if (!l.getBounds) return;
       const b = l.getBounds(), a = m.project(b.getNorthWest(), z);
       const c = m.project(b.getSouthEast(), z);
-      if (Math.max(c.x - a.x, c.y - a.y) >= MIN_PX) seen.add(l.feature.properties.i); }); });
-  return [S.props.length, seen.size]; }
+      if (Math.max(c.x - a.x, c.y - a.y) >= MIN_PX)
+        seen.add(S.data.c.i.indexOf(l.feature.properties.i)); }); });
+  return [S.data.b.length, seen.size]; }
 """.replace("MIN_PX", str(MIN_SITE_PX))
 GO = """([lat, lon, zoom]) => new Promise(done => {
   redline.map.setView([lat, lon], zoom, {animate: false});
@@ -575,7 +582,7 @@ def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> 
         assert page.evaluate(VISIBLE_SITES) == [len(sites), len(sites)]
         # ... in its verdict's colour: the dot of an isolated prohibited site, on screen
         colour = page.evaluate(
-            """(id) => { const S = redline.sites, i = S.props.findIndex(p => p.i === id);
+            """(id) => { const S = redline.sites, i = S.data.c.i.indexOf(id);
                const p = redline.map.latLngToContainerPoint(S.points[i]);
                const c = document.querySelector('canvas.leaflet-zoom-animated');
                const r = c.getBoundingClientRect(), ctx = c.getContext('2d');
@@ -592,6 +599,17 @@ def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> 
         }
         nearest = min(fills, key=lambda v: np.abs(fills[v] - colour).sum())
         assert nearest == "prohibited" and np.abs(fills[nearest] - colour).max() <= 12
+        dot = page.evaluate(
+            "(id) => { const S = redline.sites, i = S.data.c.i.indexOf(id);"
+            " const p = redline.map.latLngToContainerPoint(S.points[i]);"
+            " const box = redline.map.getContainer().getBoundingClientRect();"
+            " return [p.x + box.left, p.y + box.top]; }",
+            target["site_id"],
+        )
+        page.mouse.move(dot[0] - 3, dot[1] - 1)
+        page.mouse.move(*dot)
+        tooltip = page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+        assert tooltip is not None and target["site_id"] in tooltip.inner_text()
 
         # Large polygons drawn completely, also after a 20 px drag (zoomed in on a county).
         page.evaluate(GO, [43.88, 125.32, 11])

@@ -131,7 +131,7 @@ CLEAR_AS_POINTS_ABOVE: Final = 10_000
 _CELL_DEGREES: Final = 0.25
 _BIG_SITE_ZOOM: Final = 8
 #: From this zoom on, planning fills fade to this share of their opacity.
-_FADE_ZOOM: Final = 12
+_FADE_ZOOM: Final = 10
 _FADE: Final = 0.4
 _SEARCH_JS: Final = "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js"
 _SEARCH_CSS: Final = "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css"
@@ -353,20 +353,27 @@ def screening_map(
     # Mildest first, so the strictest overlap is drawn on top where several coincide.
     order = np.argsort(-shown["severity"].map(schema.severity_rank).to_numpy(), kind="stable")
     shown = shown.iloc[order]
-    overlaps = {
-        "g": encode_geometries(_simplified(shown.geometry, simplify_m, planning.crs).values),
-        **columns(
-            {"k": shown["severity"].tolist(), "s": site_of[drawn][order].astype(int).tolist()},
-            dictionary=["k"],
-        ),
-    }
+    # Per site, its overlaps as "<severity code><geometry>" joined by ","; codes count from
+    # the mildest severity, so the page can draw the strictest last.
+    severities = [v for v in reversed(schema.SEVERITIES) if v in set(shown["severity"])]
+    code = {v: str(i) for i, v in enumerate(severities)}
+    per_site_overlaps: list[list[str]] = [[] for _ in range(len(keep))]
+    for site, severity, geometry in zip(
+        site_of[drawn][order].astype(int).tolist(),
+        shown["severity"],
+        encode_geometries(_simplified(shown.geometry, simplify_m, planning.crs).values),
+        strict=True,
+    ):
+        if geometry is not None:
+            per_site_overlaps[site].append(code[severity] + geometry)
     builder.used["findings"] = set(shown["severity"])
     builder.add_sites(
         {
             "g": encode_geometries(shapes),
             "p": encode_points(shapely.get_coordinates(shapely.point_on_surface(lonlat[keep]))),
             "b": _dot_zoom(lonlat[keep], shapes).tolist(),
-            "o": overlaps,
+            "o": [",".join(found) if found else None for found in per_site_overlaps],
+            "os": severities,
             **columns(table, dictionary=["k", "kv", "t"]),
         }
     )
@@ -786,8 +793,8 @@ def _site_findings(
     findings: gpd.GeoDataFrame, rule_codes: np.ndarray, strings: dict[str, int]
 ) -> dict[str, list[Any]]:
     """Per site id, its findings as compact rows for the popup: rule index, severity index,
-    overlap m², overlap m, share, distance m, feature name, measure (the texts escaped, as
-    indexes into `strings`, which grows)."""
+    overlap m², overlap m, share (1/10,000), distance m, feature name, measure (the texts
+    escaped, as indexes into `strings`, which grows); trailing blanks left out."""
     severity = findings["severity"].map({s: i for i, s in enumerate(schema.SEVERITIES)})
     columns = zip(
         findings["site_id"].astype(str),
@@ -795,7 +802,7 @@ def _site_findings(
         severity.tolist(),
         _numbers(findings["overlap_m2"], 0),
         _numbers(findings["overlap_m"], 1),
-        _numbers(findings["overlap_share"], 4),
+        _numbers(findings["overlap_share"] * 10_000, 0),
         _numbers(findings["distance_m"], 1),
         _codes(findings["feature_name"], strings),
         _codes(findings["measure"], strings),
@@ -803,6 +810,8 @@ def _site_findings(
     )
     out: dict[str, list[Any]] = {}
     for sid, *row in columns:
+        while row[-1] is None:  # trailing blanks are left out
+            row.pop()
         out.setdefault(sid, []).append(row)
     return out
 

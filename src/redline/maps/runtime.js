@@ -112,11 +112,11 @@
         var rule = c.rules[f[0]], sev = c.severities[f[1]];
         var overlap = f[2] ? num(f[2], 0) + " m²" : (f[3] ? num(f[3], 1) + " m" : "–");
         h.push("<tr><td>", rule.t,
-               f[6] !== null ? '<br><span class="rl-feature">' + c.strings[f[6]] + "</span>" : "",
-               f[7] !== null ? '<br><span class="rl-feature">' + c.strings[f[7]] + "</span>" : "",
+               f[6] != null ? '<br><span class="rl-feature">' + c.strings[f[6]] + "</span>" : "",
+               f[7] != null ? '<br><span class="rl-feature">' + c.strings[f[7]] + "</span>" : "",
                '</td><td style="color:', sev.color, ';font-weight:600">', sev.label, "</td>",
                '<td class="rl-num">', overlap, '</td><td class="rl-num">',
-               f[4] === null ? "–" : num(f[4] * 100, 1) + "%", '</td><td class="rl-num">',
+               f[4] === null ? "–" : num(f[4] / 100, 1) + "%", '</td><td class="rl-num">',
                num(f[5], 0), "</td><td>", rule.c, "</td><td>", rule.z,
                '<br><span class="rl-en">', rule.e, "</span></td></tr>");
       });
@@ -170,27 +170,96 @@
   function dotStyle(verdict) {
     var s = R.config.palettes.sites[verdict].style, clear = verdict === "clear";
     return {renderer: R.renderer, radius: clear ? 3.5 : 5.5, color: s.color,
-            weight: verdict === "not_assessed" ? 2.5 : 1.2, opacity: 1, fillColor: s.fillColor,
-            fillOpacity: clear ? 0.6 : 0.95};
+            weight: verdict === "not_assessed" ? 2.5 : 1.2, opacity: 1, fill: true,
+            fillColor: s.fillColor, fillOpacity: clear ? 0.6 : 0.95, fillRule: "nonzero"};
+  }
+  var DOT_CELL_PX = 16;
+  /* The dots of one verdict drawn as one canvas path (one circle marker per site would take
+     seconds to draw for 100,000 sites): the sites smaller than MIN_SITE_PX at this zoom. */
+  var Dots = L.Path.extend({
+    initialize: function (sites, options) {
+      L.setOptions(this, options);
+      this._sites = sites;
+    },
+    _project: function () {
+      var map = this._map, zoom = map.getZoom(), S = R.sites, pad = this.options.radius +
+          this.options.weight, box = new L.Bounds(), index = {};
+      this._shown = [];
+      this._xy = [];
+      for (var n = 0; n < this._sites.length; n++) {
+        var i = this._sites[n];
+        if (zoom >= S.data.b[i]) continue;
+        var p = map.latLngToLayerPoint(S.points[i]);
+        var key = Math.floor(p.x / DOT_CELL_PX) + ":" + Math.floor(p.y / DOT_CELL_PX);
+        (index[key] || (index[key] = [])).push(this._xy.length);
+        this._shown.push(i);
+        this._xy.push(p);
+        box.extend(p);
+      }
+      this._index = index;
+      this._pxBounds = this._xy.length ?
+        L.bounds(box.min.subtract([pad, pad]), box.max.add([pad, pad])) : undefined;
+    },
+    _update: function () {
+      if (this._map) this._updatePath();
+    },
+    _updatePath: function () {
+      var renderer = this._renderer, ctx = renderer._ctx, r = this.options.radius;
+      if (!renderer._drawing || !this._xy.length) return;
+      var clip = renderer._bounds, pad = L.point(r + this.options.weight, r + this.options.weight);
+      var inside = clip ? L.bounds(clip.min.subtract(pad), clip.max.add(pad)) : null;
+      ctx.beginPath();
+      this._xy.forEach(function (p) {
+        if (inside && !inside.contains(p)) return;
+        ctx.moveTo(p.x + r, p.y);
+        ctx.arc(p.x, p.y, r, 0, Math.PI * 2);
+      });
+      renderer._fillStroke(ctx, this);
+    },
+    /* Hit test: the topmost dot within reach sets this.hit (a site index). */
+    _containsPoint: function (p) {
+      var reach = this.options.radius + this._clickTolerance(), found = -1;
+      var cx = Math.floor(p.x / DOT_CELL_PX), cy = Math.floor(p.y / DOT_CELL_PX);
+      for (var dx = -1; dx <= 1; dx++) {
+        for (var dy = -1; dy <= 1; dy++) {
+          (this._index[(cx + dx) + ":" + (cy + dy)] || []).forEach(function (n) {
+            if (n > found && p.distanceTo(this._xy[n]) <= reach) found = n;
+          }, this);
+        }
+      }
+      this.hit = found < 0 ? undefined : this._shown[found];
+      return found >= 0;
+    }
+  });
+  function site(i) {
+    var S = R.sites;
+    return S.props[i] || (S.props[i] = row(S.data, i));
   }
   R.addSites = function (data, sites, findings) {
-    var S = R.sites = {data: data, points: R.decode(data.p), props: [], cells: {}, dots: {},
+    var S = R.sites = {data: data, points: R.decode(data.p), props: [], cells: {}, dots: [],
                        group: sites, findings: findings, labels: L.layerGroup()};
-    var cellOf = [];
+    var byVerdict = {}, verdicts = data.d.k;
     for (var i = 0; i < data.b.length; i++) {
-      var p = row(data, i), b = data.b[i], point = S.points[i];
-      S.props.push(p);
-      var key = b <= R.config.bigZoom ? "*" : cellKey(point);
-      var cell = S.cells[key] || (S.cells[key] = {sites: [], findings: [], minZoom: 99});
+      var b = data.b[i];
+      var key = b <= R.config.bigZoom ? "*" : cellKey(S.points[i]);
+      var cell = S.cells[key] || (S.cells[key] = {sites: [], minZoom: 99});
       cell.sites.push(i);
       cell.minZoom = Math.min(cell.minZoom, b);
-      cellOf.push(cell);
-      var dot = L.circleMarker(point, dotStyle(p.k));
-      dot.feature = {properties: p};
-      (S.dots[b] || (S.dots[b] = L.featureGroup())).addLayer(dot);
+      (byVerdict[data.c.k[i]] || (byVerdict[data.c.k[i]] = [])).push(i);
     }
-    data.o.c.s.forEach(function (site, j) { cellOf[site].findings.push(j); });
-    Object.keys(S.dots).forEach(function (b) { interactive(S.dots[b]); });
+    // Sites come mildest first: so do their dots.
+    Object.keys(byVerdict).sort(function (a, b) { return byVerdict[a][0] - byVerdict[b][0]; })
+      .forEach(function (code) {
+        var dots = new Dots(byVerdict[code], dotStyle(verdicts[code]));
+        dots.on("mousemove", function () {
+          if (dots.hit !== dots.tipFor && dots.getTooltip()) {
+            dots.tipFor = dots.hit;
+            dots.setTooltipContent(siteTooltip(siteOf(dots)));
+          }
+        });
+        S.dots.push(interactive(dots));
+        sites.addLayer(dots);
+      });
     sites.addLayer(S.labels);
     R.layers.sites = sites;
     R.layers.findings = findings;
@@ -199,29 +268,35 @@
     update();
     R.map.addControl(searchControl());
   };
-  /* Tooltip and popup of the sites in a group of shapes (Leaflet 1.9.3 cannot bind them on
-     a group of groups). */
-  function interactive(group) {
-    group.bindTooltip(function (l) { return siteTooltip(l.feature.properties); }, {sticky: true});
-    group.bindPopup(function (l) { return sitePopup(l.feature.properties); }, POPUP);
-    return group;
+  function siteOf(layer) {
+    return layer.hit !== undefined ? site(layer.hit) : layer.feature.properties;
+  }
+  /* Tooltip and popup of the sites in a layer or group of shapes (Leaflet 1.9.3 cannot bind
+     them on a group of groups). */
+  function interactive(layer) {
+    layer.bindTooltip(function (l) { return siteTooltip(siteOf(l)); }, {sticky: true});
+    layer.bindPopup(function (l) { return sitePopup(siteOf(l)); }, POPUP);
+    return layer;
   }
   function makeCell(cell) {
-    var S = R.sites, data = S.data, overlaps = data.o;
+    var S = R.sites, data = S.data, overlaps = [];
     var polygons = L.featureGroup(), drawn = L.featureGroup();
-    var sites = R.config.palettes.sites, severities = R.config.palettes.findings;
+    var styles = R.config.palettes.sites, severities = R.config.palettes.findings;
     cell.sites.forEach(function (i) {
-      if (data.g[i]) addShapes(polygons, data.g[i], sites[S.props[i].k].style, S.props[i], true);
+      if (data.g[i]) addShapes(polygons, data.g[i], styles[site(i).k].style, site(i), true);
+      if (data.o[i]) overlaps.push.apply(overlaps, data.o[i].split(","));
     });
-    cell.findings.forEach(function (j) {
-      var k = overlaps.d.k[overlaps.c.k[j]];
-      addShapes(drawn, overlaps.g[j], severities[k].style, {k: k}, false);
+    // Mildest first (codes count from the mildest), so the strictest overlap lies on top.
+    overlaps.sort(function (a, b) { return a.charCodeAt(0) - b.charCodeAt(0); });
+    overlaps.forEach(function (o) {
+      var k = data.os[Number(o.charAt(0))];
+      addShapes(drawn, o.slice(1), severities[k].style, {k: k}, false);
     });
     cell.made = true;
     S.group.addLayer(interactive(polygons));
     S.findings.addLayer(drawn);
   }
-  /* Dots for the sites too small to see; polygons of the cells in view; labels when close. */
+  /* Outlines of the cells in view once their sites can be seen; dots on top; labels close in. */
   function update() {
     var S = R.sites, zoom = R.map.getZoom(), view = R.map.getBounds(), made = false;
     Object.keys(S.cells).forEach(function (key) {
@@ -231,11 +306,6 @@
         makeCell(cell);
         made = true;
       }
-    });
-    Object.keys(S.dots).forEach(function (b) {
-      var dots = S.dots[b], show = zoom < Number(b);
-      if (show && !S.group.hasLayer(dots)) S.group.addLayer(dots);
-      else if (!show && S.group.hasLayer(dots)) S.group.removeLayer(dots);
     });
     if (made) dotsOnTop();
     S.labels.clearLayers();
@@ -247,32 +317,30 @@
         if (shown >= R.config.maxLabels || !view.contains(S.points[i])) return;
         S.labels.addLayer(L.tooltip({permanent: true, direction: "center", interactive: false,
                                      className: "rl-label"})
-          .setLatLng(S.points[i]).setContent(S.props[i].i));
+          .setLatLng(S.points[i]).setContent(site(i).i));
         shown++;
       });
     });
   }
-  /* Dots above the outlines (a group adds its layers in creation order, dots first). */
+  /* Dots above the outlines (outlines are built later, and drawn in the order added). */
   function dotsOnTop() {
-    var S = R.sites;
-    Object.keys(S.dots).forEach(function (b) {
-      if (S.group.hasLayer(S.dots[b]) && R.map.hasLayer(S.group)) S.dots[b].bringToFront();
-    });
+    if (!R.map.hasLayer(R.sites.group)) return;
+    R.sites.dots.forEach(function (dots) { dots.bringToFront(); });
   }
   /* Show one site: zoom to it and open its popup. */
   R.focus = function (i) {
     var S = R.sites, b = S.data.b[i];
     var zoom = b >= 99 ? 16 : Math.min(Math.max(b + 4, R.config.labelZoom), 18);
     R.map.setView(S.points[i], zoom, {animate: false});
-    R.map.openPopup(sitePopup(S.props[i]), S.points[i], POPUP);
+    R.map.openPopup(sitePopup(site(i)), S.points[i], POPUP);
   };
   function searchControl() {
     var records = null;
     function index() {
       if (records) return records;
       records = {};
-      R.sites.props.forEach(function (p, i) {
-        var key = p.i + (p.n ? " " + p.n : "");
+      R.sites.points.forEach(function (point, i) {
+        var p = site(i), key = p.i + (p.n ? " " + p.n : "");
         if (!(key in records)) {
           records[key] = L.latLng(R.sites.points[i]);
           records[key].site = i;
