@@ -327,21 +327,20 @@ def screening_map(
     shapes = lonlat[keep].copy()
     if clear_as_points:
         shapes[verdicts[keep] == "clear"] = None
-    table: dict[str, list[Any]] = {"i": [], "n": [], "k": [], "kv": [], "t": [], "r": [], "f": []}
-    for position in keep.tolist():
-        sid = site_ids[position]
-        ptype = sites["project_type_used"].iat[position]
-        table["i"].append(html.escape(sid))
-        table["n"].append(_text(names.iat[position]))
-        table["k"].append(verdicts[position])
-        table["kv"].append(known.iat[position] if _present(known.iat[position]) else None)
-        table["t"].append(
-            html.escape(f"{schema.PROJECT_TYPES.get(ptype, ptype)} {ptype}")
-            if _present(ptype)
-            else None
-        )
-        table["r"].append(_text(sites["not_assessed_reason"].iat[position]))
-        table["f"].append(per_site.get(sid, []))
+    ids = site_ids[keep].tolist()
+    types = sites["project_type_used"].to_numpy()[keep].tolist()
+    table: dict[str, list[Any]] = {
+        "i": [html.escape(sid) for sid in ids],
+        "n": [_text(v) for v in names.to_numpy()[keep].tolist()],
+        "k": verdicts[keep].tolist(),
+        "kv": [v if _present(v) else None for v in known.to_numpy()[keep].tolist()],
+        "t": [
+            html.escape(f"{schema.PROJECT_TYPES.get(t, t)} {t}") if _present(t) else None
+            for t in types
+        ],
+        "r": [_text(v) for v in sites["not_assessed_reason"].to_numpy()[keep].tolist()],
+        "f": [per_site.get(sid, []) for sid in ids],
+    }
 
     overlap = (findings["overlap_m2"].fillna(0).to_numpy() > 0) | (
         findings["overlap_m"].fillna(0).to_numpy() > 0
