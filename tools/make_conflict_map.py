@@ -18,7 +18,7 @@ from redline.io import read_layer
 from redline.maps import save_map
 
 OUT = Path("docs/images/conflict-map.png")
-CENTRE, ZOOM, HOVER = (43.75, 128.25), 7, "JL-0015"  # the province left of the legend
+CENTRE, ZOOM, HOVER = (43.6, 125.4), 7, "JL-0015"  # the province right of the legend
 
 result = redline.screen(read_layer(datasets.get_path("sites")))
 work = Path(tempfile.mkdtemp())
@@ -32,14 +32,9 @@ with open_page(html, viewport=(1280, 760)) as session:
     )
     page.wait_for_timeout(800)
     point = page.evaluate(
-        """(site) => { let found = null;
-        window.redline.map.eachLayer(l => {
-            if (!found && l.feature && Object.values(l.feature.properties || {}).includes(site)
-                && l.getBounds) {
-                found = window.redline.map.latLngToContainerPoint(l.getBounds().getCenter());
-            }
-        });
-        return found && [found.x, found.y]; }""",
+        """(site) => { const S = window.redline.sites, i = S.data.c.i.indexOf(site);
+        const p = window.redline.map.latLngToContainerPoint(S.points[i]);
+        return [p.x, p.y]; }""",
         HOVER,
     )
     page.mouse.move(*point)  # show the site's tooltip

@@ -171,11 +171,30 @@
     var s = R.config.palettes.sites[verdict].style, clear = verdict === "clear";
     return {renderer: R.renderer, radius: clear ? 3.5 : 5.5, color: s.color,
             weight: verdict === "not_assessed" ? 2.5 : 1.2, opacity: 1, fill: true,
-            fillColor: s.fillColor, fillOpacity: clear ? 0.6 : 0.95, fillRule: "nonzero"};
+            fillColor: s.fillColor, fillOpacity: clear ? 0.6 : 0.95};
   }
   var DOT_CELL_PX = 16;
-  /* The dots of one verdict drawn as one canvas path (one circle marker per site would take
-     seconds to draw for 100,000 sites): the sites smaller than MIN_SITE_PX at this zoom. */
+  /* One dot drawn once, stamped for every site (a path of 100,000 circles takes the browser
+     seconds to fill). */
+  function dotSprite(o) {
+    var ratio = window.devicePixelRatio || 1, half = Math.ceil(o.radius + o.weight / 2) + 1;
+    var canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 2 * half * ratio;
+    var ctx = canvas.getContext("2d");
+    ctx.scale(ratio, ratio);
+    ctx.beginPath();
+    ctx.arc(half, half, o.radius, 0, 2 * Math.PI);
+    ctx.globalAlpha = o.fillOpacity;
+    ctx.fillStyle = o.fillColor;
+    ctx.fill();
+    ctx.globalAlpha = o.opacity;
+    ctx.lineWidth = o.weight;
+    ctx.strokeStyle = o.color;
+    ctx.stroke();
+    return {canvas: canvas, half: half};
+  }
+  /* The dots of one verdict as one layer (a circle marker per site would take seconds to draw
+     for 100,000 sites): the sites smaller than MIN_SITE_PX at this zoom. */
   var Dots = L.Path.extend({
     initialize: function (sites, options) {
       L.setOptions(this, options);
@@ -204,17 +223,16 @@
       if (this._map) this._updatePath();
     },
     _updatePath: function () {
-      var renderer = this._renderer, ctx = renderer._ctx, r = this.options.radius;
+      var renderer = this._renderer, ctx = renderer._ctx;
       if (!renderer._drawing || !this._xy.length) return;
-      var clip = renderer._bounds, pad = L.point(r + this.options.weight, r + this.options.weight);
+      var sprite = this._sprite || (this._sprite = dotSprite(this.options)), half = sprite.half;
+      var clip = renderer._bounds, pad = L.point(half, half);
       var inside = clip ? L.bounds(clip.min.subtract(pad), clip.max.add(pad)) : null;
-      ctx.beginPath();
+      ctx.globalAlpha = 1;
       this._xy.forEach(function (p) {
         if (inside && !inside.contains(p)) return;
-        ctx.moveTo(p.x + r, p.y);
-        ctx.arc(p.x, p.y, r, 0, Math.PI * 2);
+        ctx.drawImage(sprite.canvas, p.x - half, p.y - half, 2 * half, 2 * half);
       });
-      renderer._fillStroke(ctx, this);
     },
     /* Hit test: the topmost dot within reach sets this.hit (a site index). */
     _containsPoint: function (p) {
