@@ -428,6 +428,7 @@
     var i = R.order.indexOf(e.layer);
     if (i < 0) return;
     R.order.slice(i + 1).forEach(function (g) { if (R.map.hasLayer(g)) g.bringToFront(); });
+    if (R.sites) dotsOnTop();
   }
   function northArrow() {
     var control = L.control({position: "bottomright"});
