@@ -611,8 +611,11 @@ def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> 
         tooltip = page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
         assert tooltip is not None and target["site_id"] in tooltip.inner_text()
 
-        # Large polygons drawn completely, also after a 20 px drag (zoomed in on a county).
+        # Large polygons drawn completely, also after a 20 px drag (zoomed in on a county),
+        # where stacked fills fade so that outlines stay readable.
         page.evaluate(GO, [43.88, 125.32, 11])
+        faded = page.evaluate("redline.layers.farmland.getLayers()[0].options.fillOpacity")
+        assert faded == pytest.approx(PALETTES["farmland"]["farmland"].fill_opacity * 0.4)
         before = drawn_pixels(page.screenshot())
         page.mouse.move(860, 450)
         page.mouse.down()
