@@ -18,7 +18,7 @@ from redline.io import read_layer
 from redline.maps import save_map
 
 OUT = Path("docs/images/conflict-map.png")
-CENTRE, ZOOM, HOVER = (43.6, 125.4), 7, "JL-0015"  # the province right of the legend
+CENTRE, ZOOM, HOVER = (43.55, 124.95), 7, "JL-0015"  # the province right of the legend
 
 result = redline.screen(read_layer(datasets.get_path("sites")))
 work = Path(tempfile.mkdtemp())

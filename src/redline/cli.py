@@ -78,7 +78,7 @@ WorkersOption = Annotated[Optional[int], typer.Option(  # noqa: UP045
 SchedulerOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--scheduler", help="Address of an existing dask scheduler, e.g. tcp://host:8786.")]
 #: ``map.html`` is drawn only for inputs of at most this many sites.
-MAP_MAX_SITES = 50_000
+MAP_MAX_SITES = 100_000
 
 
 @contextlib.contextmanager
