@@ -1,8 +1,11 @@
 """Land-cover shares and slope statistics per site from ``landcover`` and ``dem`` rasters.
 
 Rasters are opened and checked once by :func:`open_raster`; :func:`landcover_shares` and
-:func:`slope_stats` then summarise them over any number of sites in one batched
-`exactextract <https://isciences.github.io/exactextract/>`_ pass per raster.
+:func:`slope_stats` then summarise them over any number of sites in one vectorised pass per
+raster: the exact fraction of every pixel each site covers (the coverage fractions of
+`exactextract <https://isciences.github.io/exactextract/>`_, computed here with numpy over all
+sites at once, since exactextract's Python binding calls back into Python for every site and
+took most of a screening's time; ``tests/test_oracle.py`` checks the two agree).
 
 Every statistic is *pixel-fraction-correct*: a pixel counts in proportion to the part of it the
 site covers, so a site smaller than a pixel that straddles two classes gets both, in proportion
@@ -17,7 +20,7 @@ Conventions
   site outside the raster or a null site. Shares and slopes describe the covered part only, and
   are NaN when ``coverage`` is 0. Callers decide what partial coverage means for a verdict.
 - In a geographic raster (degrees) each pixel is weighted by its covered area on the sphere
-  (exactextract's ``area_spherical_m2`` coverage weight), so shares and mean slopes are
+  (as exactextract's ``area_spherical_m2`` coverage weight), so shares and mean slopes are
   area-weighted; in a projected raster all pixels have the same area. ``coverage`` is a ratio of
   areas measured in the raster's own CRS, so it is exactly 1 for a fully covered site.
 - Slope (degrees, Horn's 3×3 method) is computed once per DEM file and cached in memory, keyed
@@ -42,10 +45,6 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
-from exactextract import exact_extract
-from exactextract.feature import Feature, FeatureSource
-from exactextract.raster import NumPyRasterSource
-from exactextract.writer import Writer
 from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
@@ -79,6 +78,10 @@ _CLASS_BY_LABEL: Final = MappingProxyType(
 )
 _SCAN_CELLS: Final = 1 << 24  # cells per read when scanning a raster's codes
 _SLOPE_CELLS: Final = 1 << 21  # cells per strip when computing slope
+_PAIRS_PER_CHUNK: Final = 1 << 20  # (edge, pixel) pairs measured at once
+#: Pixels covered by less than this fraction count as not covered: sums of edge terms leave
+#: ~1e-15 on a pixel a site only touches.
+_MIN_FRACTION: Final = 1e-9
 
 
 @dataclass(frozen=True)
@@ -395,36 +398,16 @@ def landcover_shares(
     names = layer.class_names
     shares = np.full((len(sites.index), len(names)), np.nan)
     coverage = np.zeros(len(sites.index))
-    window = _read_window(layer, sites)
-    if window is not None:
-        array, extent = window
-        nodata = None if layer.nodata is None else array.dtype.type(layer.nodata).item()
-        source = NumPyRasterSource(array, *extent, nodata=nodata)
-        weight = _coverage_weight(layer)
-        out = _extract(
-            source,
-            sites.extract,
-            {
-                "unique": "unique",
-                "frac": f"frac({weight})" if weight else "frac",
-                "area": "count(coverage_weight=area_cartesian)",
-            },
-        )
-        coverage[sites.rows] = _coverage(out["area"], sites.area)
-        covered = coverage[sites.rows] > 0
-        none = np.zeros(0)
-        pairs = [
-            (none, none) if u is None else (u, f)
-            for u, f in zip(out["unique"], out["frac"], strict=True)
-        ]
-        counts = np.array([len(u) for u, _ in pairs], dtype=np.intp)
-        codes = np.concatenate([none, *(u for u, _ in pairs)]).astype(np.int64)
-        fracs = np.concatenate([none, *(f for _, f in pairs)]).astype(float)
-        owner = np.repeat(np.arange(len(counts)), counts)
-        column = _class_positions(layer, codes, names)
-        block = np.zeros((len(counts), len(names)))
-        np.add.at(block, (owner, column), fracs)
-        block[~covered] = np.nan
+    grid = _read_window(layer, sites)
+    if grid is not None:
+        cells = _pixel_cover(sites.extract, grid)
+        coverage[sites.rows] = _coverage(cells, sites.area)
+        column = _class_positions(layer, grid.values[cells.row, cells.col], names)
+        block = np.zeros((len(sites.rows), len(names)))
+        np.add.at(block, (cells.site, column), cells.weight)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            block /= block.sum(axis=1, keepdims=True)
+        block[coverage[sites.rows] == 0] = np.nan
         shares[sites.rows] = block
     frame = pd.DataFrame(shares, index=sites.index, columns=[SHARE_PREFIX + name for name in names])
     frame[COVERAGE_COLUMN] = coverage
@@ -490,23 +473,20 @@ def slope_stats(
     result[:, 2] = 0.0
     if len(sites.rows):
         stat = layer.path.stat()
-        slope = _slope_grid(str(layer.path.resolve()), stat.st_mtime_ns, stat.st_size)
-        source = NumPyRasterSource(slope, *layer.bounds)
-        weight = _coverage_weight(layer)
-        out = _extract(
-            source,
-            sites.extract,
-            {
-                "mean": f"mean({weight})" if weight else "mean",
-                "max": "max",
-                "area": "count(coverage_weight=area_cartesian)",
-            },
-        )
-        coverage = _coverage(out["area"], sites.area)
-        covered = coverage > 0
-        mean = np.where(covered, np.asarray(out["mean"], dtype=float), np.nan)
-        peak = np.where(covered, np.asarray(out["max"], dtype=float), np.nan)
-        result[sites.rows] = np.column_stack([mean, peak, coverage])
+        slope, transform = _slope_grid(str(layer.path.resolve()), stat.st_mtime_ns, stat.st_size)
+        grid = _grid(layer, slope, ~np.isnan(slope), transform, row0=0, col0=0)
+        cells = _pixel_cover(sites.extract, grid)
+        n = len(sites.rows)
+        value = slope[cells.row, cells.col].astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.bincount(cells.site, cells.weight * value, minlength=n) / np.bincount(
+                cells.site, cells.weight, minlength=n
+            )
+        peak = np.full(n, np.nan)
+        if len(cells.site):  # cells come grouped by site
+            first = np.flatnonzero(np.r_[True, cells.site[1:] != cells.site[:-1]])
+            peak[cells.site[first]] = np.maximum.reduceat(value, first)
+        result[sites.rows] = np.column_stack([mean, peak, _coverage(cells, sites.area)])
     frame = pd.DataFrame(result, index=sites.index, columns=list(SLOPE_COLUMNS))
     _log_rate("slope statistics", layer, len(frame), started)
     return frame
@@ -597,16 +577,12 @@ def _require_kind(layer: RasterLayer, kind: str) -> None:
         raise LayerError(f"{layer.path}: expected a {kind} layer, got a {layer.kind} layer")
 
 
-def _coverage(area: list[Any], site_area: np.ndarray) -> np.ndarray:
-    covered = np.asarray(area, dtype=float)
+def _coverage(cells: _Cells, site_area: np.ndarray) -> np.ndarray:
+    """Fraction of each site's area on valid pixels (0 for a site of no area)."""
+    covered = np.bincount(cells.site, cells.fraction, minlength=len(site_area)) * cells.pixel_area
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(site_area > 0, covered / site_area, 0.0)
     return np.clip(np.nan_to_num(ratio), 0.0, 1.0)
-
-
-def _coverage_weight(layer: RasterLayer) -> str:
-    """exactextract option weighting pixels by their true area (geographic rasters only)."""
-    return "coverage_weight=area_spherical_m2" if layer.crs.is_geographic else ""
 
 
 def _class_positions(layer: RasterLayer, codes: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
@@ -627,10 +603,44 @@ def _class_positions(layer: RasterLayer, codes: np.ndarray, names: tuple[str, ..
 # --------------------------------------------------------------------------------------------
 
 
-def _read_window(
-    layer: RasterLayer, sites: _Sites
-) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
-    """Read the part of the raster under the sites (masked where nodata), with its extent."""
+@dataclass(frozen=True)
+class _Grid:
+    """Pixel values of a north-up raster, or a window of it, and where they are valid."""
+
+    values: np.ndarray
+    valid: np.ndarray  # bool, same shape
+    left: float
+    top: float
+    res_x: float
+    res_y: float  # positive: rows run south
+    row_weight: np.ndarray  # true area of a pixel of each row, relative (1 when projected)
+
+
+def _grid(
+    layer: RasterLayer,
+    values: np.ndarray,
+    valid: np.ndarray,
+    transform: Any,
+    *,
+    row0: int,
+    col0: int,
+) -> _Grid:
+    """The grid of ``values``: the window of ``layer`` (``transform``: the whole raster's)
+    whose top-left pixel is ``(row0, col0)``."""
+    res_x, res_y = transform.a, -transform.e
+    top_edge = transform.f - row0 * res_y
+    if layer.crs.is_geographic:
+        # a pixel's area on the sphere is proportional to sin(north edge) - sin(south edge)
+        # (exactextract's area_spherical_m2 weight, whose constant factor cancels in shares)
+        edges = np.radians(top_edge - np.arange(values.shape[0] + 1) * res_y)
+        weight = np.sin(edges[:-1]) - np.sin(edges[1:])
+    else:
+        weight = np.ones(values.shape[0])
+    return _Grid(values, valid, transform.c + col0 * res_x, top_edge, res_x, res_y, weight)
+
+
+def _read_window(layer: RasterLayer, sites: _Sites) -> _Grid | None:
+    """The part of the raster under the sites (valid where not nodata)."""
     if not len(sites.rows):
         return None
     sxmin, symin, sxmax, symax = shapely.total_bounds(sites.extract)
@@ -643,21 +653,19 @@ def _read_window(
         if col1 <= col0 or row1 <= row0:
             return None
         array = ds.read(1, window=Window(col0, row0, col1 - col0, row1 - row0), masked=True)
-    extent = (t.c + col0 * t.a, t.f + row1 * t.e, t.c + col1 * t.a, t.f + row0 * t.e)
-    # exactextract ignores the mask of a window that is masked throughout: give it plain values
-    # and the nodata value instead.
-    return array.filled(layer.nodata) if layer.nodata is not None else array.data, extent
+    return _grid(layer, array.data, ~np.ma.getmaskarray(array), t, row0=row0, col0=col0)
 
 
 @functools.lru_cache(maxsize=2)
-def _slope_grid(path: str, mtime_ns: int, size: int) -> np.ndarray:
-    """Slope in degrees (float32, NaN where unknown) of the DEM at ``path``.
+def _slope_grid(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray, Any]:
+    """Slope in degrees (float32, NaN where unknown) of the DEM at ``path``, and its grid's
+    transform.
 
     ``mtime_ns`` and ``size`` are part of the cache key so that a rewritten file is re-read.
     """
     started = time.perf_counter()
     with rasterio.open(path) as ds:
-        height, width = ds.height, ds.width
+        height, width, transform = ds.height, ds.width, ds.transform
         crs = CRS.from_user_input(ds.crs.to_wkt())
         dx, span = _pixel_metres(ds.transform, height, crs)
         slope = np.empty((height, width), dtype=np.float32)
@@ -678,7 +686,7 @@ def _slope_grid(path: str, mtime_ns: int, size: int) -> np.ndarray:
         height,
         time.perf_counter() - started,
     )
-    return slope
+    return slope, transform
 
 
 def _pixel_metres(transform: Any, height: int, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
@@ -731,95 +739,117 @@ def _horn_slope_deg(z: np.ndarray, dx: np.ndarray, span: np.ndarray) -> np.ndarr
 
 
 # --------------------------------------------------------------------------------------------
-# exactextract plumbing: features as WKB in, plain arrays out (3× faster than a GeoDataFrame)
+# Exact pixel coverage
 # --------------------------------------------------------------------------------------------
 
 
-class _WKBFeature(Feature):
-    def __init__(self, fid: int, wkb: bytes) -> None:
-        Feature.__init__(self)
-        self._fid, self._wkb = fid, wkb
+@dataclass(frozen=True)
+class _Cells:
+    """The valid pixels each site covers, grouped by site: ``fraction`` of the pixel covered,
+    ``weight`` = fraction × the pixel's relative true area (:attr:`_Grid.row_weight`)."""
 
-    def geometry(self) -> bytes:
-        return self._wkb
-
-    def set_geometry_format(self) -> str:
-        return "wkb"
-
-    def fields(self) -> list[str]:
-        return ["fid"]
-
-    def get(self, name: str) -> int:
-        return self._fid
+    site: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    fraction: np.ndarray
+    weight: np.ndarray
+    pixel_area: float  # in the raster's CRS units
 
 
-class _WKBSource(FeatureSource):
-    def __init__(self, geoms: np.ndarray) -> None:
-        super().__init__()
-        self._wkb = shapely.to_wkb(geoms)
+def _pixel_cover(geoms: np.ndarray, grid: _Grid) -> _Cells:
+    """Exact fraction of every pixel each polygon covers (the coverage fractions exactextract
+    computes, in double precision), vectorised over all sites and their edges.
 
-    def count(self) -> int:
-        return len(self._wkb)
-
-    def __iter__(self) -> Iterator[_WKBFeature]:
-        for fid, wkb in enumerate(self._wkb):
-            yield _WKBFeature(fid, wkb)
-
-    def srs_wkt(self) -> None:
-        return None  # sites are already in the raster's CRS
-
-
-class _Values(Feature):
-    def __init__(self) -> None:
-        Feature.__init__(self)
-        self.values: dict[str, Any] = {}
-
-    def set(self, name: str, value: Any) -> None:
-        self.values[name] = value
-
-    def set_geometry(self, wkb: bytes) -> None:
-        return None
-
-    def set_geometry_format(self) -> str:
-        return "wkb"
-
-
-class _ArrayWriter(Writer):
-    def __init__(self, n: int, names: tuple[str, ...]) -> None:
-        super().__init__()
-        self.results: dict[str, list[Any]] = {name: [None] * n for name in names}
-
-    def add_operation(self, op: Any) -> None:
-        return None
-
-    def add_column(self, name: str) -> None:
-        return None
-
-    def write(self, feature: Any) -> None:
-        values = _Values()
-        feature.copy_to(values)
-        fid = values.values["fid"]
-        for name, column in self.results.items():
-            column[fid] = values.values.get(name)
-
-    def features(self) -> dict[str, list[Any]]:
-        return self.results
-
-
-def _extract(
-    source: NumPyRasterSource, geoms: np.ndarray, ops: Mapping[str, str]
-) -> dict[str, list[Any]]:
-    """Run the named exactextract operations over ``geoms``; one list per name, in order."""
-    writer = _ArrayWriter(len(geoms), tuple(ops))
-    exact_extract(
-        source,
-        _WKBSource(geoms),
-        [f"{name}={op}" for name, op in ops.items()],
-        include_cols=["fid"],
-        output=writer,
+    In pixel coordinates (column, row) the covered area of pixel ``[j, j+1] × [k, k+1]`` is,
+    by Green's theorem, the sum over the polygon's directed edges of
+    ``∫ clamp(x - j, 0, 1) dy`` over the part of the edge in the row band ``k ≤ y ≤ k + 1``
+    (exteriors counter-clockwise, holes clockwise; a constant integrates to 0 around a closed
+    ring, and the band's own edges have dy = 0). An edge adds nothing to the pixels east of
+    it, so each edge is paired with the pixels of its rows from the site's westmost column to
+    its own eastmost one.
+    """
+    height, width = grid.values.shape
+    _, coords, offsets = shapely.to_ragged_array(geoms)  # polygons, or all multipolygons
+    ring_end, polygon_end = offsets[0], offsets[1]
+    site_end = offsets[2] if len(offsets) == 3 else np.arange(len(geoms) + 1)
+    xy = (coords - [grid.left, grid.top]) / [grid.res_x, -grid.res_y]  # rows run south
+    # directed edges: every vertex but the last (the first, repeated) of its ring
+    ring_of_vertex = np.repeat(np.arange(len(ring_end) - 1), np.diff(ring_end))
+    is_start = np.ones(len(xy), dtype=bool)
+    is_start[ring_end[1:] - 1] = False
+    start_at = np.flatnonzero(is_start)
+    start, end, ring = xy[start_at], xy[start_at + 1], ring_of_vertex[start_at]
+    polygon_site = np.repeat(np.arange(len(geoms)), np.diff(site_end))
+    site = np.repeat(polygon_site, np.diff(polygon_end))[ring]
+    # each ring's edge terms sum to its signed area: exteriors count +, holes -
+    signed = np.bincount(
+        ring, start[:, 0] * end[:, 1] - end[:, 0] * start[:, 1], minlength=len(ring_end) - 1
     )
-    results: dict[str, list[Any]] = writer.features()
-    return results
+    exterior = np.zeros(len(ring_end) - 1, dtype=bool)
+    exterior[polygon_end[:-1]] = True
+    orient = np.where(exterior, 1.0, -1.0) * np.sign(signed)
+    # the pixels of each site's bounding box, numbered site by site
+    bounds = shapely.bounds(geoms)
+    c0 = np.clip(np.floor((bounds[:, 0] - grid.left) / grid.res_x), 0, width).astype(np.int64)
+    c1 = np.clip(np.ceil((bounds[:, 2] - grid.left) / grid.res_x), 0, width).astype(np.int64)
+    r0 = np.clip(np.floor((grid.top - bounds[:, 3]) / grid.res_y), 0, height).astype(np.int64)
+    r1 = np.clip(np.ceil((grid.top - bounds[:, 1]) / grid.res_y), 0, height).astype(np.int64)
+    n_cols, n_rows = np.maximum(c1 - c0, 0), np.maximum(r1 - r0, 0)
+    first_cell = np.concatenate([[0], np.cumsum(n_cols * n_rows)])
+    # the pixels each edge is paired with
+    y_min, y_max = np.minimum(start[:, 1], end[:, 1]), np.maximum(start[:, 1], end[:, 1])
+    row_a = np.clip(np.floor(y_min), r0[site], r1[site]).astype(np.int64)
+    row_b = np.clip(np.ceil(y_max), r0[site], r1[site]).astype(np.int64)
+    col_b = np.clip(np.ceil(np.maximum(start[:, 0], end[:, 0])), c0[site], c1[site])
+    edge_rows = np.where(y_max > y_min, row_b - row_a, 0)  # a horizontal edge adds nothing
+    edge_cols = col_b.astype(np.int64) - c0[site]
+    pairs = edge_rows * edge_cols
+    covered = np.zeros(first_cell[-1])
+    for lo, hi in _chunks(pairs, _PAIRS_PER_CHUNK):
+        e = lo + np.repeat(np.arange(hi - lo), pairs[lo:hi])
+        k = np.arange(len(e)) - np.repeat(np.cumsum(pairs[lo:hi]) - pairs[lo:hi], pairs[lo:hi])
+        row, col = row_a[e] + k // edge_cols[e], c0[site[e]] + k % edge_cols[e]
+        area = _band_area(start[e], end[e], row, col) * orient[ring[e]]
+        cell = first_cell[site[e]] + (row - r0[site[e]]) * n_cols[site[e]] + col - c0[site[e]]
+        covered += np.bincount(cell, area, minlength=len(covered))
+    # covered pixels, back to (site, row, col); cells come grouped by site
+    at = np.flatnonzero(covered > _MIN_FRACTION)
+    owner = np.searchsorted(first_cell, at, side="right") - 1
+    row, col = np.divmod(at - first_cell[owner], np.maximum(n_cols[owner], 1))
+    row, col = row + r0[owner], col + c0[owner]
+    keep = grid.valid[row, col]
+    row, col, fraction = row[keep], col[keep], np.minimum(covered[at][keep], 1.0)
+    weight = fraction * grid.row_weight[row]
+    return _Cells(owner[keep], row, col, fraction, weight, grid.res_x * grid.res_y)
+
+
+def _band_area(start: np.ndarray, end: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """``∫ clamp(x - col, 0, 1) dy`` along each directed edge within ``row ≤ y ≤ row + 1``
+    (pixel units; see :func:`_pixel_cover`)."""
+    (x0, y0), (x1, y1) = start.T, end.T
+    ya, yb = np.clip(y0, row, row + 1), np.clip(y1, row, row + 1)
+    slope = (x1 - x0) / (y1 - y0)  # no horizontal edge is paired with a pixel
+    ua, ub = x0 + (ya - y0) * slope - col, x0 + (yb - y0) * slope - col
+    return (yb - ya) * (_mean_positive(ua, ub) - _mean_positive(ua - 1, ub - 1))
+
+
+def _mean_positive(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of ``max(u, 0)`` for ``u`` running linearly from ``a`` to ``b``."""
+    both = (a + b) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        one = np.maximum(a, b) ** 2 / (2 * np.abs(a - b))
+    return np.where((a >= 0) & (b >= 0), both, np.where((a <= 0) & (b <= 0), 0.0, one))
+
+
+def _chunks(sizes: np.ndarray, limit: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of ``sizes`` summing to about ``limit`` (at least one item each)."""
+    total = np.cumsum(sizes)
+    lo = 0
+    while lo < len(sizes):
+        base = total[lo - 1] if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(total, base + limit, side="right")))
+        yield lo, hi
+        lo = hi
 
 
 def _log_rate(what: str, layer: RasterLayer, n: int, started: float) -> None:
