@@ -52,11 +52,15 @@ Severance
        a complete cut severs it.
 
     The evaluation loops over pairs (there are few); the geometry work inside uses shapely's
-    vectorised functions.
+    vectorised functions. With ``widths_of="severing"`` the pairs that cannot sever are
+    decided first, all at once, without a window: a point, or a convex site that lies inside
+    its corridor at least ``w`` from its edge (it leaves a hole in one part of the corridor at
+    every erosion step 4 uses, so no pair of ends can come apart).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -66,6 +70,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseMultipartGeometry
 
 from redline.crs import WORKING_CRS
 from redline.errors import CRSError, GeometryError, LayerError, RuleError
@@ -298,24 +303,29 @@ def severance(
             f"{sorted(set(subj[invalid].tolist()))[:10]}: "
             f"{shapely.is_valid_reason(effective[invalid][0])}); repair them before screening."
         )
+    polys = np.asarray(corridors.geometry.values, dtype=object)
+    lines = np.asarray(corridors["centreline"].values, dtype=object)
+    group = corridors["source_layer"].astype(str).to_numpy(dtype=object) + "." + classes.astype(str)
+    result = np.empty((len(subj), 3), dtype=object)
+    result[:] = (False, math.nan, math.nan)
+    todo = np.arange(len(subj))
+    if widths_of == "severing":  # pairs that cannot sever need no widths: skip them
+        todo = todo[~_cannot_sever(effective, polys[feat], passage)]
+    feature = feat
+    effective, site, feat, passage = effective[todo], site[todo], feat[todo], passage[todo]
     anchor = np.where(shapely.is_empty(effective), site, effective)
     reach = 2 * half[feat] + passage  # window radius R and outer band D
     windows = shapely.buffer(anchor, reach, quad_segs=_QUAD_SEGS)
     outer = shapely.buffer(anchor, 2 * reach, quad_segs=_QUAD_SEGS)
 
-    polys = np.asarray(corridors.geometry.values, dtype=object)
-    lines = np.asarray(corridors["centreline"].values, dtype=object)
-    group = corridors["source_layer"].astype(str).to_numpy(dtype=object) + "." + classes.astype(str)
     tree = shapely.STRtree(polys)
     hit_pair, hit_row = tree.query(outer, predicate="intersects")
     same = group[hit_row] == group[feat][hit_pair]
     hit_pair, hit_row = hit_pair[same], hit_row[same]
-    starts = np.searchsorted(hit_pair, np.arange(len(subj) + 1))
-
-    result = np.empty((len(subj), 3), dtype=object)
-    for i in range(len(subj)):
+    starts = np.searchsorted(hit_pair, np.arange(len(todo) + 1))
+    for i, at in enumerate(todo):
         rows = hit_row[starts[i] : starts[i + 1]]
-        result[i] = _assess(
+        result[at] = _assess(
             effective[i],
             anchor[i],
             windows[i],
@@ -332,7 +342,7 @@ def severance(
     return pd.DataFrame(
         {
             "subject": subj,
-            "feature": feat,
+            "feature": feature,
             "severs": result[:, 0].astype(bool),
             "passage_m": result[:, 1].astype(float),
             "corridor_passage_m": result[:, 2].astype(float),
@@ -343,6 +353,27 @@ def severance(
 
 # --------------------------------------------------------------------------------------------
 # severance internals
+
+
+def _cannot_sever(sites: np.ndarray, corridors: np.ndarray, passage: np.ndarray) -> np.ndarray:
+    """Pairs whose site cannot sever its corridor, decided without the window: a site with no
+    footprint (a point), or a convex footprint that, widened by the minimum passage ``w``
+    (plus :data:`_SNAP_M` and 1 % of ``w`` for the buffers' polygonal arcs), lies inside the
+    corridor it is paired with.
+
+    Such a site is a convex hole inside one part of the local corridor, at least ``w`` from its
+    edge: eroded by ``r = w / 2`` (or not at all) the corridor keeps the hole inside one part,
+    which stays connected and touches the same ends (every end is ``w`` or more from the site),
+    so :func:`_assess` could find no pair of ends it disconnects.
+    """
+    out = shapely.is_empty(sites)
+    convex = (shapely.get_type_id(sites) == 3) & (
+        shapely.area(shapely.convex_hull(sites)) <= shapely.area(sites) * (1 + 1e-9)
+    )
+    at = np.flatnonzero(convex)
+    widened = shapely.buffer(sites[at], passage[at] * 1.01 + _SNAP_M, quad_segs=_QUAD_SEGS)
+    out[at] = shapely.contains_properly(corridors[at], widened)
+    return out
 
 
 def _assess(
@@ -375,9 +406,9 @@ def _assess(
     if len(ends) < 2:
         return False, math.nan, math.nan
     remainder = _polygonal_one(shapely.difference(region, site))
-    cache: dict[tuple[bool, float], np.ndarray] = {}
+    cache: dict[tuple[bool, float], list[int]] = {}
 
-    def labels(with_site: bool, r: float) -> np.ndarray:
+    def labels(with_site: bool, r: float) -> list[int]:
         key = (with_site, r)
         if key not in cache:
             area = remainder if with_site else region
@@ -394,7 +425,7 @@ def _assess(
     cap = 0.95 * reach  # the corridor extends `reach` beyond the window: erosions stay below it
 
     def keeps(with_site: bool) -> Callable[[float], bool]:
-        return lambda r: all(len(set(labels(with_site, r)[g])) == 1 for g in groups)
+        return lambda r: all(_together(labels(with_site, r), g) for g in groups)
 
     corridor_lo, corridor_hi = _widest(keeps(False), cap, tolerance / 2)
     # with the site removed the passage is no wider: search below the corridor's own bracket
@@ -410,7 +441,7 @@ def _ends(
     *,
     half: float,
     passage: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, list[int]]:
     """End zones of the local corridor and their base labels (ends joined outside the window)."""
     ring = shapely.boundary(window)
     arc_parts = _parts_of_type(shapely.intersection(region, ring), _LINE_TYPES)
@@ -448,7 +479,7 @@ def _ends(
     for point in terminals:
         ends.append(shapely.buffer(point, half, quad_segs=_QUAD_SEGS))
         labels.append(len(ends) - 1)  # its own position: no arc's label (those are < #arcs)
-    return np.asarray(ends, dtype=object), np.asarray(labels, dtype=np.int64)
+    return np.asarray(ends, dtype=object), labels
 
 
 def _terminals(
@@ -473,29 +504,37 @@ def _terminals(
     return points[keep]
 
 
-def _connect(eroded: shapely.Geometry, ends: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Labels of ``ends`` after joining the ends each part of ``eroded`` touches."""
-    parent = list(range(len(ends)))
-    for group in _groups(base):
-        for k in group[1:]:
-            _union(parent, int(group[0]), int(k))
+def _connect(eroded: shapely.Geometry, ends: np.ndarray, base: list[int]) -> list[int]:
+    """Labels of ``ends`` after joining the ends each part of ``eroded`` touches.
+
+    Labels are union-find roots, the smallest end of each group, so ``base`` (the ends joined
+    outside the window) is itself a forest to start from."""
+    parent = list(base)
     parts = _parts_of_type(eroded, _POLYGON_TYPES)
     if len(parts):
-        touches = shapely.intersects(parts[:, None], ends[None, :])
-        for row in touches:
-            idx = np.flatnonzero(row)
-            for k in idx[1:]:
-                _union(parent, int(idx[0]), int(k))
-    return np.asarray([_find(parent, k) for k in range(len(ends))], dtype=np.int64)
+        for row in shapely.intersects(parts[:, None], ends[None, :]).tolist():
+            touched = [k for k, hit in enumerate(row) if hit]
+            for k in touched[1:]:
+                _union(parent, touched[0], k)
+    return [_find(parent, k) for k in range(len(ends))]
 
 
-def _loses(before: np.ndarray, after: np.ndarray) -> bool:
+def _loses(before: list[int], after: list[int]) -> bool:
     """Whether some ends joined in ``before`` are apart in ``after``."""
-    return any(len(set(after[g])) > 1 for g in _groups(before))
+    return any(not _together(after, g) for g in _groups(before))
 
 
-def _groups(labels: np.ndarray) -> list[np.ndarray]:
-    return [np.flatnonzero(labels == v) for v in np.unique(labels)]
+def _together(labels: list[int], group: list[int]) -> bool:
+    """Whether the ends ``group`` share one label."""
+    return len({labels[k] for k in group}) == 1
+
+
+def _groups(labels: list[int]) -> list[list[int]]:
+    """Ends by label (plain lists: a handful of ends, where numpy costs more than it saves)."""
+    groups: dict[int, list[int]] = {}
+    for k, label in enumerate(labels):
+        groups.setdefault(label, []).append(k)
+    return list(groups.values())
 
 
 def _widest(test: Callable[[float], bool], cap: float, tolerance: float) -> tuple[float, float]:
@@ -551,9 +590,18 @@ def _effective_sites(geoms: np.ndarray, line_width_m: float) -> np.ndarray:
 
 
 def _parts_of_type(geom: shapely.Geometry, types: tuple[int, ...]) -> np.ndarray:
-    parts = shapely.get_parts(geom)
-    parts = parts[~shapely.is_empty(parts)]
-    return parts[np.isin(shapely.get_type_id(parts), types)]
+    """The non-empty parts of ``geom`` (itself when single) whose type id is in ``types``."""
+    many = isinstance(geom, BaseMultipartGeometry)
+    parts = np.array([*geom.geoms] if many else [geom], dtype=object)
+    return parts[_type_mask(types)[shapely.get_type_id(parts)] & ~shapely.is_empty(parts)]
+
+
+@functools.cache
+def _type_mask(types: tuple[int, ...]) -> np.ndarray:
+    """Lookup table: type id (0..7) → whether it is in ``types``."""
+    mask = np.zeros(8, dtype=bool)
+    mask[list(types)] = True
+    return mask
 
 
 def _polygonal_one(geom: shapely.Geometry) -> shapely.Geometry:
