@@ -323,15 +323,19 @@ def severance(
     same = group[hit_row] == group[feat][hit_pair]
     hit_pair, hit_row = hit_pair[same], hit_row[same]
     starts = np.searchsorted(hit_pair, np.arange(len(todo) + 1))
+    networks: dict[tuple[int, ...], tuple[shapely.Geometry, np.ndarray]] = {}
     for i, at in enumerate(todo):
         rows = hit_row[starts[i] : starts[i + 1]]
+        key = tuple(rows.tolist())  # the same corridors near many sites: one network
+        if key not in networks:
+            networks[key] = _network(lines[rows])
         result[at] = _assess(
             effective[i],
             anchor[i],
             windows[i],
             outer[i],
             polys[rows],
-            lines[rows],
+            *networks[key],
             half=float(half[feat[i]]),
             passage=float(passage[i]),
             tolerance=tolerance_m,
@@ -382,7 +386,8 @@ def _assess(
     window: shapely.Geometry,
     outer: shapely.Geometry,
     polys: np.ndarray,
-    lines: np.ndarray,
+    network: shapely.Geometry,
+    line_ends: np.ndarray,
     *,
     half: float,
     passage: float,
@@ -390,9 +395,9 @@ def _assess(
     reach: float,
     measure: bool = True,
 ) -> tuple[bool, float, float]:
-    """``(severs, passage_m, corridor_passage_m)`` for one site against its local corridors."""
+    """``(severs, passage_m, corridor_passage_m)`` for one site against its local corridors
+    (``network`` and ``line_ends`` from :func:`_network` of their centrelines)."""
     region = _polygonal_one(shapely.union_all(shapely.intersection(polys, outer)))
-    network = shapely.union_all(lines)  # noded: reaches and crossings share vertices
     # Where a centreline leaves its clipped corridor by more than h / 2 (a river crossing the
     # province boundary, not a border river's wobble), restore the corridor around it.
     outside = _parts_of_type(
@@ -402,7 +407,7 @@ def _assess(
     if len(far):
         restored = shapely.intersection(shapely.buffer(far, half, quad_segs=_QUAD_SEGS), outer)
         region = _polygonal_one(shapely.union_all([region, *restored]))
-    ends, base = _ends(region, network, window, anchor, half=half, passage=passage)
+    ends, base = _ends(region, network, line_ends, window, anchor, half=half, passage=passage)
     if len(ends) < 2:
         return False, math.nan, math.nan
     remainder = _polygonal_one(shapely.difference(region, site))
@@ -436,6 +441,7 @@ def _assess(
 def _ends(
     region: shapely.Geometry,
     network: shapely.Geometry,
+    line_ends: np.ndarray,
     window: shapely.Geometry,
     anchor: shapely.Geometry,
     *,
@@ -475,33 +481,26 @@ def _ends(
             for c, p in zip(cross, piece, strict=True):
                 _union(parent, arc_end[int(nearest[c])], n + int(p))
         labels.extend(_find(parent, k) for k in range(len(used)))
-    terminals = _terminals(network, window, anchor, min_distance=half + passage)
-    for point in terminals:
+    # line ends (river sources, dead ends) in the window, far enough from the site
+    far = shapely.within(line_ends, window) & (
+        shapely.distance(line_ends, anchor) >= half + passage
+    )
+    for point in line_ends[far]:
         ends.append(shapely.buffer(point, half, quad_segs=_QUAD_SEGS))
         labels.append(len(ends) - 1)  # its own position: no arc's label (those are < #arcs)
     return np.asarray(ends, dtype=object), labels
 
 
-def _terminals(
-    network: shapely.Geometry,
-    window: shapely.Geometry,
-    anchor: shapely.Geometry,
-    *,
-    min_distance: float,
-) -> np.ndarray:
-    """Line ends (degree 1) inside the window at least ``min_distance`` from the site."""
+def _network(lines: np.ndarray) -> tuple[shapely.Geometry, np.ndarray]:
+    """The centrelines as one noded network (reaches and crossings share vertices), and its
+    line ends: points of degree 1."""
+    network = shapely.union_all(lines)
     parts = _parts_of_type(network, _LINE_TYPES)
     if not len(parts):
-        return parts
+        return network, parts
     points = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
     touching = shapely.STRtree(parts).query(points, predicate="dwithin", distance=_SNAP_M)[0]
-    degree = np.bincount(touching, minlength=len(points))
-    keep = (
-        (degree == 1)
-        & shapely.within(points, window)
-        & (shapely.distance(points, anchor) >= min_distance)
-    )
-    return points[keep]
+    return network, points[np.bincount(touching, minlength=len(points)) == 1]
 
 
 def _connect(eroded: shapely.Geometry, ends: np.ndarray, base: list[int]) -> list[int]:
