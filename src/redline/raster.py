@@ -400,8 +400,8 @@ def landcover_shares(
     coverage = np.zeros(len(sites.index))
     grid = _read_window(layer, sites)
     if grid is not None:
-        cells = _pixel_cover(sites.extract, grid)
-        coverage[sites.rows] = _coverage(cells, sites.area)
+        cells = _pixel_cover(sites, grid)
+        coverage[sites.rows] = _coverage(cells)
         column = _class_positions(layer, grid.values[cells.row, cells.col], names)
         block = np.zeros((len(sites.rows), len(names)))
         np.add.at(block, (cells.site, column), cells.weight)
@@ -475,7 +475,7 @@ def slope_stats(
         stat = layer.path.stat()
         slope, transform = _slope_grid(str(layer.path.resolve()), stat.st_mtime_ns, stat.st_size)
         grid = _grid(layer, slope, ~np.isnan(slope), transform, row0=0, col0=0)
-        cells = _pixel_cover(sites.extract, grid)
+        cells = _pixel_cover(sites, grid)
         n = len(sites.rows)
         value = slope[cells.row, cells.col].astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -486,7 +486,7 @@ def slope_stats(
         if len(cells.site):  # cells come grouped by site
             first = np.flatnonzero(np.r_[True, cells.site[1:] != cells.site[:-1]])
             peak[cells.site[first]] = np.maximum.reduceat(value, first)
-        result[sites.rows] = np.column_stack([mean, peak, _coverage(cells, sites.area)])
+        result[sites.rows] = np.column_stack([mean, peak, _coverage(cells)])
     frame = pd.DataFrame(result, index=sites.index, columns=list(SLOPE_COLUMNS))
     _log_rate("slope statistics", layer, len(frame), started)
     return frame
@@ -499,12 +499,16 @@ def slope_stats(
 
 @dataclass(frozen=True)
 class _Sites:
-    """Sites ready for extraction: ``extract`` (in the raster's CRS) are the rows ``rows``."""
+    """Sites ready for extraction: the polygons of the rows ``rows`` as ragged coordinate
+    arrays (:func:`shapely.to_ragged_array`) in the raster's CRS, so that reprojecting them
+    builds no geometries."""
 
     index: pd.Index
     rows: np.ndarray
-    extract: np.ndarray
-    area: np.ndarray  # area of each extracted geometry in the raster's CRS units
+    coords: np.ndarray  # (n, 2) vertices, ring by ring, site by site
+    ring_end: np.ndarray  # offsets of each ring's vertices in coords
+    polygon_end: np.ndarray  # offsets of each polygon's rings
+    site_end: np.ndarray  # offsets of each site's polygons
 
 
 def _prepare_sites(
@@ -557,17 +561,20 @@ def _prepare_sites(
     if other.any():
         chosen = chosen.copy()
         chosen[other] = shapely.buffer(chosen[other], line_buffer_m)
+    if len(chosen):
+        _, coords, offsets = shapely.to_ragged_array(chosen)  # polygons, or all multipolygons
+    else:
+        coords, offsets = np.empty((0, 2)), (np.zeros(1, np.int64),) * 2
+    site_end = offsets[2] if len(offsets) == 3 else np.arange(len(chosen) + 1)
     if not site_crs.equals(layer.crs):
-        to_raster = transformer(site_crs, layer.crs)
-        chosen = shapely.transform(
-            chosen, lambda x, y: to_raster.transform(x, y), interleaved=False
-        )
-        if not np.isfinite(shapely.get_coordinates(chosen)).all():
+        x, y = transformer(site_crs, layer.crs).transform(coords[:, 0], coords[:, 1])
+        coords = np.column_stack([x, y])
+        if not np.isfinite(coords).all():
             raise CRSError(
                 f"{layer.path}: reprojecting sites from {site_crs.name} into the raster's CRS "
                 f"({layer.crs.name}) gave non-finite coordinates; check crs"
             )
-    return _Sites(index=index, rows=rows, extract=chosen, area=shapely.area(chosen))
+    return _Sites(index, rows, coords, offsets[0], offsets[1], site_end)
 
 
 def _require_kind(layer: RasterLayer, kind: str) -> None:
@@ -577,9 +584,10 @@ def _require_kind(layer: RasterLayer, kind: str) -> None:
         raise LayerError(f"{layer.path}: expected a {kind} layer, got a {layer.kind} layer")
 
 
-def _coverage(cells: _Cells, site_area: np.ndarray) -> np.ndarray:
+def _coverage(cells: _Cells) -> np.ndarray:
     """Fraction of each site's area on valid pixels (0 for a site of no area)."""
-    covered = np.bincount(cells.site, cells.fraction, minlength=len(site_area)) * cells.pixel_area
+    site_area = cells.site_area
+    covered = np.bincount(cells.site, cells.fraction, minlength=len(site_area))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(site_area > 0, covered / site_area, 0.0)
     return np.clip(np.nan_to_num(ratio), 0.0, 1.0)
@@ -643,7 +651,8 @@ def _read_window(layer: RasterLayer, sites: _Sites) -> _Grid | None:
     """The part of the raster under the sites (valid where not nodata)."""
     if not len(sites.rows):
         return None
-    sxmin, symin, sxmax, symax = shapely.total_bounds(sites.extract)
+    sxmin, symin = sites.coords.min(axis=0)
+    sxmax, symax = sites.coords.max(axis=0)
     with rasterio.open(layer.path) as ds:
         t = ds.transform
         col0 = max(0, math.floor((sxmin - t.c) / t.a) - 1)
@@ -753,11 +762,11 @@ class _Cells:
     col: np.ndarray
     fraction: np.ndarray
     weight: np.ndarray
-    pixel_area: float  # in the raster's CRS units
+    site_area: np.ndarray  # area of each site, in pixels
 
 
-def _pixel_cover(geoms: np.ndarray, grid: _Grid) -> _Cells:
-    """Exact fraction of every pixel each polygon covers (the coverage fractions exactextract
+def _pixel_cover(sites: _Sites, grid: _Grid) -> _Cells:
+    """Exact fraction of every pixel each site covers (the coverage fractions exactextract
     computes, in double precision), vectorised over all sites and their edges.
 
     In pixel coordinates (column, row) the covered area of pixel ``[j, j+1] × [k, k+1]`` is,
@@ -769,31 +778,31 @@ def _pixel_cover(geoms: np.ndarray, grid: _Grid) -> _Cells:
     its own eastmost one.
     """
     height, width = grid.values.shape
-    _, coords, offsets = shapely.to_ragged_array(geoms)  # polygons, or all multipolygons
-    ring_end, polygon_end = offsets[0], offsets[1]
-    site_end = offsets[2] if len(offsets) == 3 else np.arange(len(geoms) + 1)
-    xy = (coords - [grid.left, grid.top]) / [grid.res_x, -grid.res_y]  # rows run south
+    ring_end, polygon_end, site_end = sites.ring_end, sites.polygon_end, sites.site_end
+    n_sites, n_rings = len(site_end) - 1, len(ring_end) - 1
+    xy = (sites.coords - [grid.left, grid.top]) / [grid.res_x, -grid.res_y]  # rows run south
     # directed edges: every vertex but the last (the first, repeated) of its ring
-    ring_of_vertex = np.repeat(np.arange(len(ring_end) - 1), np.diff(ring_end))
+    ring_of_vertex = np.repeat(np.arange(n_rings), np.diff(ring_end))
     is_start = np.ones(len(xy), dtype=bool)
     is_start[ring_end[1:] - 1] = False
     start_at = np.flatnonzero(is_start)
     start, end, ring = xy[start_at], xy[start_at + 1], ring_of_vertex[start_at]
-    polygon_site = np.repeat(np.arange(len(geoms)), np.diff(site_end))
-    site = np.repeat(polygon_site, np.diff(polygon_end))[ring]
+    ring_site = np.repeat(np.repeat(np.arange(n_sites), np.diff(site_end)), np.diff(polygon_end))
+    site = ring_site[ring]
     # each ring's edge terms sum to its signed area: exteriors count +, holes -
-    signed = np.bincount(
-        ring, start[:, 0] * end[:, 1] - end[:, 0] * start[:, 1], minlength=len(ring_end) - 1
-    )
-    exterior = np.zeros(len(ring_end) - 1, dtype=bool)
+    u, v = start - xy[ring_end[:-1]][ring], end - xy[ring_end[:-1]][ring]  # from the ring's start
+    twice = np.bincount(ring, u[:, 0] * v[:, 1] - v[:, 0] * u[:, 1], minlength=n_rings)
+    exterior = np.zeros(n_rings, dtype=bool)
     exterior[polygon_end[:-1]] = True
-    orient = np.where(exterior, 1.0, -1.0) * np.sign(signed)
+    orient = np.where(exterior, 1.0, -1.0) * np.sign(twice)
+    site_area = np.bincount(ring_site, orient * twice / 2, minlength=n_sites)  # in pixels
+    lo = np.minimum.reduceat(xy, ring_end[polygon_end[site_end[:-1]]]) if n_sites else xy
+    hi = np.maximum.reduceat(xy, ring_end[polygon_end[site_end[:-1]]]) if n_sites else xy
     # the pixels of each site's bounding box, numbered site by site
-    bounds = shapely.bounds(geoms)
-    c0 = np.clip(np.floor((bounds[:, 0] - grid.left) / grid.res_x), 0, width).astype(np.int64)
-    c1 = np.clip(np.ceil((bounds[:, 2] - grid.left) / grid.res_x), 0, width).astype(np.int64)
-    r0 = np.clip(np.floor((grid.top - bounds[:, 3]) / grid.res_y), 0, height).astype(np.int64)
-    r1 = np.clip(np.ceil((grid.top - bounds[:, 1]) / grid.res_y), 0, height).astype(np.int64)
+    c0 = np.clip(np.floor(lo[:, 0]), 0, width).astype(np.int64)
+    c1 = np.clip(np.ceil(hi[:, 0]), 0, width).astype(np.int64)
+    r0 = np.clip(np.floor(lo[:, 1]), 0, height).astype(np.int64)
+    r1 = np.clip(np.ceil(hi[:, 1]), 0, height).astype(np.int64)
     n_cols, n_rows = np.maximum(c1 - c0, 0), np.maximum(r1 - r0, 0)
     first_cell = np.concatenate([[0], np.cumsum(n_cols * n_rows)])
     # the pixels each edge is paired with
@@ -805,9 +814,9 @@ def _pixel_cover(geoms: np.ndarray, grid: _Grid) -> _Cells:
     edge_cols = col_b.astype(np.int64) - c0[site]
     pairs = edge_rows * edge_cols
     covered = np.zeros(first_cell[-1])
-    for lo, hi in _chunks(pairs, _PAIRS_PER_CHUNK):
-        e = lo + np.repeat(np.arange(hi - lo), pairs[lo:hi])
-        k = np.arange(len(e)) - np.repeat(np.cumsum(pairs[lo:hi]) - pairs[lo:hi], pairs[lo:hi])
+    for a, b in _chunks(pairs, _PAIRS_PER_CHUNK):
+        e = a + np.repeat(np.arange(b - a), pairs[a:b])
+        k = np.arange(len(e)) - np.repeat(np.cumsum(pairs[a:b]) - pairs[a:b], pairs[a:b])
         row, col = row_a[e] + k // edge_cols[e], c0[site[e]] + k % edge_cols[e]
         area = _band_area(start[e], end[e], row, col) * orient[ring[e]]
         cell = first_cell[site[e]] + (row - r0[site[e]]) * n_cols[site[e]] + col - c0[site[e]]
@@ -820,7 +829,7 @@ def _pixel_cover(geoms: np.ndarray, grid: _Grid) -> _Cells:
     keep = grid.valid[row, col]
     row, col, fraction = row[keep], col[keep], np.minimum(covered[at][keep], 1.0)
     weight = fraction * grid.row_weight[row]
-    return _Cells(owner[keep], row, col, fraction, weight, grid.res_x * grid.res_y)
+    return _Cells(owner[keep], row, col, fraction, weight, site_area)
 
 
 def _band_area(start: np.ndarray, end: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
