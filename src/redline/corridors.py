@@ -55,7 +55,9 @@ Severance
     vectorised functions. With ``widths_of="severing"`` the pairs that cannot sever are
     decided first, all at once, without a window: a point, or a convex site that lies inside
     its corridor at least ``w`` from its edge (it leaves a hole in one part of the corridor at
-    every erosion step 4 uses, so no pair of ends can come apart).
+    every erosion step 4 uses, so no pair of ends can come apart); then, per pair, a site that
+    leaves each part of the local corridor in one piece at both erosions of step 4 is decided
+    before its ends are traced (the ends lie far from the site, so they touch the same parts).
 """
 
 from __future__ import annotations
@@ -407,18 +409,31 @@ def _assess(
     if len(far):
         restored = shapely.intersection(shapely.buffer(far, half, quad_segs=_QUAD_SEGS), outer)
         region = _polygonal_one(shapely.union_all([region, *restored]))
+    remainder = _polygonal_one(shapely.difference(region, site))
+    shapes: dict[tuple[bool, float], shapely.Geometry] = {}
+
+    def eroded(with_site: bool, r: float) -> shapely.Geometry:
+        key = (with_site, r)
+        if key not in shapes:
+            area = remainder if with_site else region
+            shapes[key] = area if r == 0 else shapely.buffer(area, -r, quad_segs=_QUAD_SEGS)
+        return shapes[key]
+
+    # A site that splits no part of the corridor, at either step of the test, cannot disconnect
+    # two ends (all ends lie far from the site): decided without the ends.
+    if not measure and not any(
+        _splits(eroded(False, r), eroded(True, r)) for r in (passage / 2, 0.0)
+    ):
+        return False, math.nan, math.nan
     ends, base = _ends(region, network, line_ends, window, anchor, half=half, passage=passage)
     if len(ends) < 2:
         return False, math.nan, math.nan
-    remainder = _polygonal_one(shapely.difference(region, site))
     cache: dict[tuple[bool, float], list[int]] = {}
 
     def labels(with_site: bool, r: float) -> list[int]:
         key = (with_site, r)
         if key not in cache:
-            area = remainder if with_site else region
-            eroded = area if r == 0 else shapely.buffer(area, -r, quad_segs=_QUAD_SEGS)
-            cache[key] = _connect(eroded, ends, base)
+            cache[key] = _connect(eroded(with_site, r), ends, base)
         return cache[key]
 
     severs = _loses(labels(False, passage / 2), labels(True, passage / 2)) or _loses(
@@ -516,6 +531,22 @@ def _connect(eroded: shapely.Geometry, ends: np.ndarray, base: list[int]) -> lis
             for k in touched[1:]:
                 _union(parent, touched[0], k)
     return [_find(parent, k) for k in range(len(ends))]
+
+
+def _splits(before: shapely.Geometry, after: shapely.Geometry) -> bool:
+    """Whether ``after`` (``before`` with the site cut out, both eroded alike) is not one part
+    per part of ``before``: a part split in two, or gone.
+
+    ``after`` lies within ``before`` and differs from it only within the erosion distance of
+    the site, where no end lies; so when every part of ``before`` holds exactly one part of
+    ``after``, each end touches the same parts with and without the site.
+    """
+    parts = _parts_of_type(before, _POLYGON_TYPES)
+    kept = _parts_of_type(after, _POLYGON_TYPES)
+    if len(parts) != len(kept):
+        return True
+    inside = shapely.intersects(parts[:, None], shapely.point_on_surface(kept)[None, :])
+    return not ((inside.sum(axis=0) == 1).all() and (inside.sum(axis=1) == 1).all())
 
 
 def _loses(before: list[int], after: list[int]) -> bool:
