@@ -82,6 +82,7 @@ _PAIR_DTYPES: Final = {
     "feature_a": np.int64,
     "feature_b": np.int64,
     "contact": np.bool_,
+    "geometry": object,
 }
 
 _MAX_SPLIT_DEPTH: Final = 40
@@ -331,6 +332,7 @@ def overlap_pairs(
     chunk_size: int = 50_000,
     contact_m2: float = 1e-6,
     progress: bool = False,
+    geometries: bool = False,
 ) -> _Pairs:
     """:func:`overlaps` as column arrays (no frame: for callers that only index them).
 
@@ -338,37 +340,50 @@ def overlap_pairs(
     ----------
     subjects, layer, n_jobs, chunk_size, contact_m2, progress
         As for :func:`overlaps`.
+    geometries
+        Add a ``geometry`` column: the overlap of each pair the engine has already found whole
+        (a subject inside one part of the feature: the subject; a subject met by one part
+        only: its intersection with that part), ``None`` for the others (the same geometries
+        as :func:`pair_geometries`, which the others need).
 
     Returns
     -------
     dict of str to numpy.ndarray
-        The columns of :data:`OVERLAP_COLUMNS`, sorted by subject then feature.
+        The columns of :data:`OVERLAP_COLUMNS` (and ``geometry``), sorted by subject then
+        feature.
 
     Examples
     --------
     >>> import geopandas as gpd, shapely
     >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
-    >>> pairs = overlap_pairs([shapely.box(5, 5, 15, 15)], layer)
-    >>> pairs["subject"].tolist(), pairs["overlap_m2"].tolist()
-    ([0], [25.0])
+    >>> pairs = overlap_pairs([shapely.box(5, 5, 15, 15)], layer, geometries=True)
+    >>> pairs["subject"].tolist(), pairs["overlap_m2"].tolist(), pairs["geometry"][0].area
+    ([0], [25.0], 25.0)
     """
     geoms = _as_geometry_array(subjects)
     chunks = list(_chunks(geoms, chunk_size, n_jobs=n_jobs))
 
     def run(positions: np.ndarray) -> _Pairs:
-        return _overlap_chunk(geoms[positions], positions, layer, contact=contact_m2)
+        return _overlap_chunk(
+            geoms[positions], positions, layer, contact=contact_m2, geometries=geometries
+        )
 
     found = _run_chunks(run, chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
-    return _sorted_pairs(found, OVERLAP_COLUMNS)
+    return _sorted_pairs(found, (*OVERLAP_COLUMNS, "geometry") if geometries else OVERLAP_COLUMNS)
 
 
 def _overlap_chunk(
-    subj: np.ndarray, positions: np.ndarray, layer: PreparedLayer, *, contact: float
+    subj: np.ndarray,
+    positions: np.ndarray,
+    layer: PreparedLayer,
+    *,
+    contact: float,
+    geometries: bool = False,
 ) -> _Pairs:
     """Overlaps of one chunk of subjects (``positions`` are their global positions)."""
     near, local = _local_parts(layer, shapely.total_bounds(subj))
     if len(near) == 0:
-        return _no_pairs(OVERLAP_COLUMNS)
+        return _no_pairs((*OVERLAP_COLUMNS, "geometry") if geometries else OVERLAP_COLUMNS)
     shapely.prepare(local)
     part_local, s = shapely.STRtree(subj).query(local)
     p = near[part_local]
@@ -383,6 +398,8 @@ def _overlap_chunk(
         else np.zeros(len(p), dtype=bool)
     )
     measure[inside] = own[inside]
+    shape = np.full(len(p), None, dtype=object)  # the overlap of a part pair, where known
+    shape[inside] = cand[inside]
     rest = np.flatnonzero(~inside)
     hit = shapely.intersects(parts[rest], cand[rest])
     rest = rest[hit]
@@ -396,10 +413,13 @@ def _overlap_chunk(
     if len(exact):
         piece = shapely.intersection(cand[exact], parts[exact])
         measure[exact] = _measure(piece, pair_dim[exact])
+        shape[exact] = piece
     keep = inside.copy()
     keep[covered] = True
     keep[rest] = True
-    p, s, measure, pair_dim, s_dim, own = (a[keep] for a in (p, s, measure, pair_dim, s_dim, own))
+    p, s, measure, pair_dim, s_dim, own, shape = (
+        a[keep] for a in (p, s, measure, pair_dim, s_dim, own, shape)
+    )
     # Part pairs add up to (subject, feature) pairs: the parts of a feature are disjoint.
     key = s.astype(np.int64) * n_features + layer.parent[p]
     order = np.lexsort((p, key))
@@ -413,7 +433,7 @@ def _overlap_chunk(
     share = np.zeros(len(first))
     same = (dim_first == s_dim_first) & (own_first > 0)
     share[same] = np.minimum(total[same] / own_first[same], 1.0)
-    return {
+    out = {
         "subject": positions[s_first].astype(np.int64),
         "feature": (key[first] % n_features).astype(np.int64),
         "overlap_m2": np.where(dim_first == 2, total, 0.0),
@@ -421,6 +441,10 @@ def _overlap_chunk(
         "overlap_share": share,
         "contact": touches,
     }
+    if geometries:  # whole where one part meets the subject; the others are left to callers
+        one_part = np.diff(np.r_[first, len(key)]) == 1
+        out["geometry"] = np.where(one_part, shape[order][first], None)
+    return out
 
 
 def _inside_across_cuts(

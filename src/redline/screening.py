@@ -535,7 +535,7 @@ def _vector_findings(
         features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
-    found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs)
+    found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs, geometries=True)
     contact = found_pairs["contact"]
     touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
     reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)
@@ -671,10 +671,15 @@ def _rows(
         feature = hits["feature"].astype(np.int64)
         rows["feature_id"] = features["feature_id"].to_numpy(dtype=object)[feature]
         rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
-    # overlap findings carry the overlap itself; the others the site
-    rows["geometry"] = (
-        pair_geometries(run.geoms, prepared, subject, hits["feature"].astype(np.int64))
-        if prepared is not None else run.geoms[subject])
+    # overlap findings carry the overlap itself (the engine's, where it found it whole); the
+    # others the site
+    if prepared is None:
+        rows["geometry"] = run.geoms[subject]
+    else:
+        rows["geometry"] = hits["geometry"].copy()
+        todo = np.flatnonzero(pd.isna(rows["geometry"]))
+        rows["geometry"][todo] = pair_geometries(run.geoms, prepared, subject[todo],
+                                                 hits["feature"][todo].astype(np.int64))
     return rows
 
 
