@@ -405,9 +405,10 @@ def _assess(
     outside = _parts_of_type(
         shapely.difference(shapely.intersection(network, outer), region), _LINE_TYPES
     )
-    far = outside[~shapely.covered_by(outside, shapely.buffer(region, half / 2))]
-    if len(far):
-        restored = shapely.intersection(shapely.buffer(far, half, quad_segs=_QUAD_SEGS), outer)
+    if len(outside):
+        outside = outside[~shapely.covered_by(outside, shapely.buffer(region, half / 2))]
+    if len(outside):
+        restored = shapely.intersection(shapely.buffer(outside, half, quad_segs=_QUAD_SEGS), outer)
         region = _polygonal_one(shapely.union_all([region, *restored]))
     remainder = _polygonal_one(shapely.difference(region, site))
     shapes: dict[tuple[bool, float], shapely.Geometry] = {}
