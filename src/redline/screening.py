@@ -700,17 +700,21 @@ def _findings_table(parts: list[_Columns | None], *, ids: np.ndarray,
     found = [p for p in parts if p is not None]
     if found:
         columns = {name: np.concatenate([p[name] for p in found]) for name in found[0]}
-        rank = np.array([schema.severity_rank(v) for v in columns["severity"]])
+        # sort keys from each column's distinct values (a handful of severities and rules)
+        codes, uniques = pd.factorize(columns["severity"])
+        rank = np.array([schema.severity_rank(v) for v in uniques])[codes]
         position = {rule_id: i for i, rule_id in enumerate(order)}
-        rule = np.array([position[v] for v in columns["rule_id"]])
-        feature = np.unique(np.array(["" if pd.isna(v) else str(v)
-                                      for v in columns["feature_id"]], dtype=object),
-                            return_inverse=True)[1]
+        codes, uniques = pd.factorize(columns["rule_id"])
+        rule = np.array([position[v] for v in uniques])[codes]
+        codes, uniques = pd.factorize(columns["feature_id"], use_na_sentinel=False)
+        text = np.array(["" if pd.isna(v) else str(v) for v in uniques], dtype=object)
+        feature = np.unique(text, return_inverse=True)[1][codes]
         at = np.lexsort((feature, rule, rank, columns["subject"]))
         columns = {name: values[at] for name, values in columns.items()}
         columns["site_id"] = ids[columns["subject"]]
-        columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v]
-                                           for v in columns["severity"]], dtype=object)
+        codes, uniques = pd.factorize(columns["severity"])
+        columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v] for v in uniques],
+                                          dtype=object)[codes]
         return _frame(columns, FINDING_COLUMNS, crs=crs), columns
     return _no_findings(id(crs), crs).copy(), _no_finding_columns()
 
