@@ -273,7 +273,7 @@ def _naive_screening(
                     continue
                 keep = np.ones(len(pieces), dtype=bool)
                 for field, values in rule.where.items():
-                    keep &= pieces[field].isin(values).to_numpy()
+                    keep &= pieces[field].isin(_with_superseded(kind, field, values)).to_numpy()
                 sums = np.bincount(row[keep], weights=size[keep], minlength=k)
                 measure[:, column] += np.minimum(sums, 1.0) if geom_family == "point" else sums
             if geom_family == "polygon":
@@ -290,7 +290,7 @@ def _naive_screening(
     for column, rule in enumerate(near):
         layer = planning[rule.layer]
         for field, values in rule.where.items():
-            layer = layer[layer[field].isin(values)]
+            layer = layer[layer[field].isin(_with_superseded(rule.layer, field, values))]
         joined = gpd.sjoin_nearest(
             left, layer[["geometry"]], max_distance=rule.distance_m, distance_col="distance_m"
         )
@@ -935,6 +935,14 @@ def _screening_agreement(n: int, tmp: Path) -> dict:
     if not ok:
         sys.exit(f"screening: redline and the like-for-like baseline disagree at n={n}: {out}")
     return out
+
+
+def _with_superseded(kind: str, field: str, values: tuple[str, ...]) -> set[str]:
+    """A selector's values and the superseded values read as them (three-zone reserves)."""
+    from redline.schema import VALUE_SUCCESSORS
+
+    old = VALUE_SUCCESSORS.get((kind, field), {})
+    return {*values, *(value for value, new in old.items() if new in values)}
 
 
 def _raster_agreement(ours: Any, theirs: Any, ruleset: Any) -> dict:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from redline import datasets, schema
 from redline.cli import app
 from redline.report import CSV_ENCODING, OUTPUT_FILES
+from redline.rules import load_rules
 from redline.zoning import CLASSIFY_COLUMNS
 
 runner = CliRunner()
@@ -120,6 +121,12 @@ def test_layers_and_rules_print() -> None:
     assert rules.exit_code == 0, rules.output
     for rule_id in ("ECO-REDLINE", "NR-CORE", "COR-PROVINCIAL-SEVER", "SLOPE-STEEP"):
         assert rule_id in rules.stdout
+    # the rules whose clause could not be verified against its text are named
+    unverified = [r.id for r in load_rules() if r.clause.verified is None]
+    last = rules.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"{len(unverified)} of {len(load_rules())} rules cite a clause not "
+                           "verified against its text")
+    assert last.endswith(", ".join(unverified)) and "NR-EXPERIMENTAL" in unverified
 
 
 def test_console_entry_point() -> None:

@@ -32,6 +32,7 @@ from pyproj import Transformer
 from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 from typer.testing import CliRunner
 
+from conftest import frame, inside, square
 from redline import classify, screen
 from redline.cli import app
 from redline.crs import WORKING_CRS
@@ -1269,3 +1270,29 @@ def test_the_bad_inputs_table_names_tests_that_exist() -> None:
         if not fnmatch.filter(dir(modules[m]), pattern)
     ]
     assert not missing
+
+
+@pytest.mark.parametrize(
+    ("category", "verdict"),
+    [("风景名胜区", "prohibited"), ("国家级风景名胜区", "prohibited"), ("风景区", "conditional")],
+)
+def test_scenic_category_spellings(
+    make_planning: Callable[..., Planning], category: str, verdict: str
+) -> None:
+    """An industrial site in a scenic area: the usual Chinese categories map onto scenic_area
+    without a manifest table, so SCN-SCENIC-AREA fires (prohibited); an unmapped spelling
+    cannot fire it, and screening says so instead of passing quietly to the milder rule."""
+    scenic = frame([{"feature_id": "SC-1", "name": "景区", "category": category}],
+                   [square("scenic")])
+    sites = gpd.GeoDataFrame({"site_id": ["plant"], "project_type": ["industrial"]},
+                             geometry=[inside("scenic")], crs=WORKING_CRS)
+    planning = make_planning(scenic=scenic)
+    if verdict == "prohibited":
+        result = screen(sites, planning)
+        assert result.findings["rule_id"].tolist() == ["SCN-SCENIC-AREA", "SCN-PROTECTED"]
+    else:
+        with pytest.warns(RedlineWarning, match=r"rule 'SCN-SCENIC-AREA' selects scenic.category"
+                          r" = \['scenic_area'\] but no feature has that value.*'风景区'"):
+            result = screen(sites, planning)
+        assert result.findings["rule_id"].tolist() == ["SCN-PROTECTED"]
+    assert result.sites["verdict"].tolist() == [verdict]

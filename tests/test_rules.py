@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import re
 import textwrap
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from redline.errors import ArgumentError, LayerError, RuleError
+from redline.errors import ArgumentError, LayerError, RedlineWarning, RuleError
 from redline.rules import (
     CORRIDORS,
     RULE_FRAME_COLUMNS,
@@ -95,8 +97,14 @@ def test_bundled_citations_and_defaults() -> None:
     rules = load_rules()
     assert (
         str(rules["NR-CORE"].clause)
-        == "《中华人民共和国自然保护区条例》第三十二条（国务院，2017-10-07）"
+        == "《中华人民共和国自然保护区条例》第二十六条（国务院，国务院令第830号，2026-02-03）"
     )
+    seed = rules["COR-PROVINCIAL"].clause
+    assert (seed.document, seed.issuer, seed.number, seed.date) == (
+        "关于吉林省生态城镇化的实施意见", "吉林省人民政府办公厅", "吉政办发〔2014〕32号",
+        "2014-08-07")
+    for rid in ("COR-PROVINCIAL-SEVER", "COR-SECONDARY-SEVER"):  # 避免形成生态孤岛
+        assert [c.article for c in rules[rid].see_also] == ["二(一)3"]
     assert [rules[f"WS-{x}"].clause.article for x in ("LEVEL1", "LEVEL2", "QUASI")] == [
         "第六十五条",
         "第六十六条",
@@ -116,7 +124,9 @@ def test_bundled_citations_and_defaults() -> None:
     assert rules.proximity_distance_m == 1000.0
     for rid in ("PRX-REDLINE", "PRX-RESERVE", "PRX-WATER-L1"):
         assert rules[rid].distance_m == 1000.0 and rules[rid].distance_from_default
-    assert rules["NR-CORE"].where == {"zone": ("core", "core_protection")}
+    assert rules["NR-CORE"].where == {"zone": ("core_protection",)}
+    assert rules["NR-EXPERIMENTAL"].where == {"zone": ("general_control",)}
+    assert "NR-BUFFER" not in rules
 
 
 # ------------------------------------------------------------------ the activity × zone matrix
@@ -134,8 +144,8 @@ def test_bundled_citations_and_defaults() -> None:
         ("ECO-REDLINE", None, "prohibited"),
         ("ECO-REDLINE", "", "prohibited"),
         ("ECO-REDLINE", "  ", "prohibited"),
-        ("NR-CORE", "research_monitoring", "prohibited"),
-        ("NR-BUFFER", "research_monitoring", "conditional"),
+        ("NR-CORE", "tourism", "prohibited"),
+        ("NR-CORE", None, "prohibited"),
         ("NR-EXPERIMENTAL", "tourism", "conditional"),
         ("NR-EXPERIMENTAL", "industrial", "prohibited"),
         ("NR-EXPERIMENTAL", None, "prohibited"),
@@ -143,8 +153,7 @@ def test_bundled_citations_and_defaults() -> None:
         ("WS-LEVEL1", "residential", "prohibited"),
         ("WS-LEVEL2", "residential", "conditional"),
         ("WS-QUASI", "commercial", "advisory"),
-        ("WS-QUASI", "mining", "prohibited"),
-        ("FARM-BASIC", "energy", "conditional"),
+        ("FARM-BASIC", "linear_infrastructure", "conditional"),
         ("FARM-BASIC", "commercial", "prohibited"),
         ("ZON-RESTRICTED-ECO", "tourism", "conditional"),
         ("ZON-RESTRICTED-ECO", None, "prohibited"),
@@ -423,14 +432,14 @@ rivers.provincial = 1500
 distance_m = 2000
 
 [[rule]]
-id = "NR-BUFFER"
-title_zh = "自然保护区缓冲区（县级从严）"
-title_en = "Nature reserve buffer zone (county, stricter)"
+id = "NR-CORE"
+title_zh = "自然保护区核心保护区（县级从严）"
+title_en = "Nature reserve core protection zone (county, stricter)"
 layer = "reserves"
-where = { zone = ["buffer"] }
+where = { zone = ["core_protection"] }
 test = "overlap"
 severity = "prohibited"
-clause = { document = "中华人民共和国自然保护区条例", article = "第三十二条", date = "2017-10-07" }
+clause = { document = "中华人民共和国自然保护区条例", article = "第二十六条", date = "2026-02-03" }
 
 [[rule]]
 id = "CTY-BUFFER-2KM"
@@ -448,12 +457,12 @@ clause = { document = "抚松县国土空间总体规划", article = "第五章"
 def test_county_file_extends_the_default(tmp_path: Path) -> None:
     base = load_rules()
     rules = load_rules(write(tmp_path, COUNTY))
-    assert rules.id == "jilin+fusong" and rules.version == "1.0+2024"
+    assert rules.id == "jilin+fusong" and rules.version == "2.0+2024"
     assert rules.sources == ("redline/rules/jilin.toml", str(tmp_path / "county.toml"))
     # replaced in place, stricter for research; the new rule appended; one disabled
-    assert rules.ids.index("NR-BUFFER") == base.ids.index("NR-BUFFER")
-    assert rules["NR-BUFFER"].severity_for("research_monitoring") == "prohibited"
-    assert base["NR-BUFFER"].severity_for("research_monitoring") == "conditional"
+    assert rules.ids.index("NR-CORE") == base.ids.index("NR-CORE")
+    assert rules["NR-CORE"].severity_for("research_monitoring") == "prohibited"
+    assert base["NR-CORE"].severity_for("research_monitoring") == "conditional"
     assert rules.ids[-1] == "CTY-BUFFER-2KM" and rules["CTY-BUFFER-2KM"].where == {
         "zone": ("core",)
     }
@@ -471,7 +480,7 @@ def test_replacing_instead_of_extending(tmp_path: Path) -> None:
     text = COUNTY.replace('disable = ["LC-FOREST"]\n', "")
     path = write(tmp_path, text)
     rules = load_rules(path, extend=False)
-    assert rules.ids == ("NR-BUFFER", "CTY-BUFFER-2KM") and rules.id == "fusong"
+    assert rules.ids == ("NR-CORE", "CTY-BUFFER-2KM") and rules.id == "fusong"
     path2 = write(tmp_path, text.replace("[ruleset]\n", "[ruleset]\nextends = false\n"), "own.toml")
     assert load_rules(path2).ids == rules.ids
 
@@ -545,8 +554,14 @@ def test_select_on_a_small_geodataframe() -> None:
         crs="EPSG:3857",
     )
     rules = load_rules()
-    assert rules["NR-CORE"].select(reserves).tolist() == [True, False, False, True, False, True]
-    assert rules["NR-BUFFER"].select(reserves).tolist() == [False, True, False, False, False, False]
+    # the 2026 two zones; three-zone data read core, buffer → core_protection, experimental →
+    # general_control, and the findings say so
+    assert rules["NR-CORE"].select(reserves).tolist() == [True, True, False, True, False, True]
+    assert rules["NR-EXPERIMENTAL"].select(reserves).tolist() == [False, False, True, False,
+                                                                  False, False]
+    assert rules["NR-CORE"].value_mappings(reserves).tolist() == [
+        "zone: core → core_protection", "zone: buffer → core_protection", None,
+        "zone: core → core_protection", None, None]
     assert rules["PRX-RESERVE"].select(reserves).all()
     assert rules["NR-CORE"].select(reserves.iloc[:0]).shape == (0,)
     with pytest.raises(
@@ -626,11 +641,16 @@ def test_rules_are_hashable_and_picklable() -> None:
 
 def test_clause_citations() -> None:
     clause = load_rules()["ZON-PROHIBITED"].clause
-    assert (
+    assert (  # not verified against its text: every printed citation says so
         str(clause)
         == "《全国主体功能区规划》第九章 禁止开发区域（国务院，国发〔2010〕46号，2010-12-21）"
+        "〔未核验 unverified〕"
     )
     assert clause.en.startswith("National Plan for Major Function-Oriented Zones, 第九章")
+    assert clause.en.endswith("[unverified]") and clause.verified is None and clause.note
+    verified = load_rules()["FARM-BASIC"].clause
+    assert verified.verified == dt.date(2026, 12, 4) and verified.source.startswith("http")
+    assert str(verified).endswith("2019-08-26）")
 
 
 def test_to_frame() -> None:
@@ -648,7 +668,7 @@ def test_docs_county_example_loads(tmp_path: Path) -> None:
     toml = example.split("```toml\n", 1)[1].split("```", 1)[0]
     rules = load_rules(write(tmp_path, toml, "fusong.toml"))
     assert rules.corridor_half_widths_m["rivers.provincial"] == 1500.0
-    assert rules["NR-BUFFER"].severity_for("research_monitoring") == "prohibited"
+    assert rules["NR-CORE"].severity_for("research_monitoring") == "prohibited"
     assert rules["FS-RESERVE-3KM"].distance_m == 3000.0 and "PRX-RESERVE" not in rules
 
 
@@ -660,3 +680,127 @@ def test_docs_table_matches_the_bundled_ruleset() -> None:
         "docs/rules.md is out of date; regenerate the table with "
         "`python -c 'import redline.rules as r; print(r.load_rules().to_markdown())'`"
     )
+
+
+# ------------------------------------------------------------------ clause verification
+
+
+def test_every_bundled_clause_is_verified_or_says_why() -> None:
+    checked = []
+    for rule in load_rules():
+        for clause in (rule.clause, *rule.see_also):
+            if clause.verified is not None:
+                assert "http" in clause.source, (rule.id, clause)  # where the text was read
+                checked.append(clause)
+            else:
+                assert len(clause.note) > 40, (rule.id, clause)  # what could not be read
+    assert len(checked) >= 16 and min(c.verified for c in checked) == dt.date(2026, 12, 4)
+
+
+def test_clause_verification_fields(tmp_path: Path) -> None:
+    base = {"document": "某条例", "article": "第一条", "date": "2020-01-01"}
+    clause = Clause(**base, verified="2026-12-01", source="https://example.org/a")  # type: ignore[arg-type]
+    assert clause.verified == dt.date(2026, 12, 1) and not str(clause).endswith("〕")
+    assert Clause(**base, verified=False, note="not found").verified is None  # type: ignore[arg-type]
+    with pytest.raises(RuleError, match=r"field 'source': a verified clause names where"):
+        Clause(**base, verified=dt.date(2026, 12, 1))
+    with pytest.raises(RuleError, match=r"field 'verified': expected a date YYYY-MM-DD or false"):
+        Clause(**base, verified="yesterday", source="x")  # type: ignore[arg-type]
+    with pytest.raises(RuleError, match=r"field 'verified': 2999-01-01 is in the future"):
+        Clause(**base, verified=dt.date(2999, 1, 1), source="x")
+    # a TOML date literal, as the bundled file writes it
+    rules = load_rules(write(tmp_path, rule_toml(id='"CTY-V"').replace(
+        'date = "2020-01-01" }',
+        'date = "2020-01-01", verified = 2026-11-30, source = "county gazette 12" }')))
+    assert rules["CTY-V"].clause.verified == dt.date(2026, 11, 30)
+    frame = rules.to_frame().set_index("id")
+    assert frame.loc["CTY-V", "clause_verified"] and frame.loc["CTY-V", "clause_source"] == (
+        "county gazette 12")
+    assert not frame.loc["ZON-PROHIBITED", "clause_verified"]
+    assert "Title, issuer, number" in frame.loc["ZON-PROHIBITED", "clause_source"]
+
+
+# ------------------------------------------------------------------ the cells the law changed
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "project_type", "expected"),
+    [
+        ("NR-CORE", "research_monitoring", "conditional"),  # 2026 art. 26 (一)
+        ("NR-CORE", "ecological_restoration", "conditional"),
+        ("NR-EXPERIMENTAL", "residential", "prohibited"),  # general control zone
+        ("NR-EXPERIMENTAL", "commercial", "prohibited"),
+        ("NR-EXPERIMENTAL", "public_service", "conditional"),
+        ("NR-EXPERIMENTAL", "wind", "prohibited"),
+        ("NR-EXPERIMENTAL", "power_grid", "conditional"),
+        ("WS-QUASI", "industrial", "conditional"),  # art. 67: only heavy polluters
+        ("WS-QUASI", "mining", "conditional"),
+        ("WS-QUASI", None, "conditional"),
+        ("WS-LEVEL2", "solar_pv", "conditional"),  # art. 66: no discharge
+        ("WS-LEVEL2", "wind", "conditional"),
+        ("WS-LEVEL2", "power_grid", "conditional"),
+        ("WS-LEVEL2", "energy", "prohibited"),
+        ("FARM-BASIC", "solar_pv", "prohibited"),  # 自然资办发〔2023〕12号
+        ("FARM-BASIC", "energy", "prohibited"),  # energy takes its strictest kind
+        ("FARM-BASIC", "power_grid", "conditional"),  # art. 35
+        ("FARM-BASIC", "national_major", "conditional"),
+        ("FARM-BASIC", "facility_agriculture", "conditional"),
+        ("FARM-BASIC", "wind", "prohibited"),
+        ("SCN-SCENIC-AREA", "wind", "prohibited"),  # 2026 wind notice
+        ("SCN-SCENIC-AREA", "solar_pv", "conditional"),
+        ("SCN-PROTECTED", "wind", "prohibited"),
+        ("SCN-PROTECTED", "residential", "conditional"),  # 森林公园管理办法 art. 6
+        ("SCN-PROTECTED", "commercial", "conditional"),
+        ("SCN-PROTECTED", "tourism", "conditional"),
+        ("SCN-PROTECTED", "public_service", "conditional"),
+        ("SCN-PROTECTED", None, "prohibited"),
+        ("LC-FOREST", "residential", "conditional"),  # 森林法 art. 37
+        ("LC-FOREST", "research_monitoring", "advisory"),
+        ("LC-FOREST", "ecological_restoration", None),
+        ("ECO-REDLINE", "national_major", "conditional"),  # 厅字〔2019〕48号
+        ("ECO-REDLINE", "power_grid", "conditional"),
+        ("ECO-REDLINE", "solar_pv", "prohibited"),
+        ("ECO-REDLINE", "energy", "prohibited"),
+        ("ZON-PROHIBITED", "power_grid", "conditional"),
+        ("COR-PROVINCIAL-SEVER", "power_grid", "conditional"),
+        ("ZON-RESTRICTED-ECO", "industrial", "prohibited"),  # unchanged: text not read
+    ],
+)
+def test_changed_matrix_cells(rule_id: str, project_type: str | None, expected: str | None) -> None:
+    assert load_rules()[rule_id].severity_for(project_type) == expected
+
+
+def test_energy_takes_the_strictest_of_its_kinds() -> None:
+    for rule in load_rules():
+        kinds = [rule.severity_for(k) for k in ("energy", "solar_pv", "wind", "power_grid")]
+        found = [k for k in kinds if k]
+        assert kinds[0] == (min(found, key=severity_rank) if found else None), rule.id
+    assert canonical_project_type("光伏电站") == "solar_pv"
+    assert canonical_project_type("输电线路") == "power_grid"
+    assert canonical_project_type("国家重大项目") == "national_major"
+
+
+# ------------------------------------------------------------------ unmapped selector values
+
+
+def test_a_rule_selecting_a_value_no_feature_has_warns_about_unmapped_values() -> None:
+    rule = load_rules()["SCN-SCENIC-AREA"]
+    spelled = pd.DataFrame({"category": ["国家级风景名胜区", "森林公园", None]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rule.select(spelled).tolist() == [True, False, False]  # built-in spellings
+        assert not rule.select(pd.DataFrame({"category": ["forest_park"]})).any()  # known value
+        assert not rule.select(pd.DataFrame({"category": []})).any()
+    unmapped = pd.DataFrame({"category": ["风景区", "森林公园", "风景区"]})
+    with pytest.warns(RedlineWarning, match=r"rule 'SCN-SCENIC-AREA' selects scenic.category = "
+                      r"\['scenic_area'\] but no feature has that value.*\['风景区'\].*"
+                      r"\[layers.scenic.values.category\]"):
+        assert not rule.select(unmapped).any()
+
+
+def test_the_sample_screening_warns_about_no_selector(sample_planning) -> None:  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for rule in load_rules():
+            if rule.layer in sample_planning and rule.where:
+                rule.select(sample_planning[rule.layer])

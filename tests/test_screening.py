@@ -74,26 +74,45 @@ CASES: dict[str, tuple[shapely.Geometry, str | None, dict[str, str], str]] = {
     "core-point": (
         shapely.Point(ANCHORS["core"][0] + 500, ANCHORS["core"][1] + 500),
         "research_monitoring",
-        {"NR-CORE": "prohibited"},
-        "prohibited",
+        {"NR-CORE": "conditional"},  # 2026 art. 26: research observation is an exception
+        "conditional",
     ),
+    "core-restoration": (
+        inside("core"), "ecological_restoration", {"NR-CORE": "conditional"}, "conditional",
+    ),
+    # the buffer zone of three-zone data is read as the 2026 core protection zone
     "buffer-research": (
         inside("buffer"),
         "research_monitoring",
-        {"NR-BUFFER": "conditional"},
+        {"NR-CORE": "conditional"},
         "conditional",
     ),
     "buffer-residential": (
         inside("buffer"),
         "residential",
-        {"NR-BUFFER": "prohibited"},
+        {"NR-CORE": "prohibited"},
         "prohibited",
     ),
+    "buffer-tourism": (inside("buffer"), "tourism", {"NR-CORE": "prohibited"}, "prohibited"),
     "experimental-tourism": (
         inside("experimental"),
         "tourism",
         {"NR-EXPERIMENTAL": "conditional"},
         "conditional",
+    ),
+    # the experimental zone of three-zone data is read as the 2026 general control zone
+    "experimental-residential": (
+        inside("experimental"), "residential", {"NR-EXPERIMENTAL": "prohibited"}, "prohibited",
+    ),
+    "experimental-commercial": (
+        inside("experimental"), "commercial", {"NR-EXPERIMENTAL": "prohibited"}, "prohibited",
+    ),
+    "experimental-public": (
+        inside("experimental"), "public_service", {"NR-EXPERIMENTAL": "conditional"},
+        "conditional",
+    ),
+    "experimental-untyped": (
+        inside("experimental"), None, {"NR-EXPERIMENTAL": "prohibited"}, "prohibited",
     ),
     "experimental-industrial": (
         inside("experimental"),
@@ -110,7 +129,38 @@ CASES: dict[str, tuple[shapely.Geometry, str | None, dict[str, str], str]] = {
     ),
     "ws2-residential": (inside("ws2"), "residential", {"WS-LEVEL2": "conditional"}, "conditional"),
     "wsq-residential": (inside("wsq"), "residential", {"WS-QUASI": "advisory"}, "advisory"),
-    "wsq-industrial": (inside("wsq"), "industrial", {"WS-QUASI": "prohibited"}, "prohibited"),
+    # art. 67 bars only seriously polluting projects: industry needs approval, not a ban
+    "wsq-industrial": (inside("wsq"), "industrial", {"WS-QUASI": "conditional"}, "conditional"),
+    "wsq-mining": (inside("wsq"), "mining", {"WS-QUASI": "conditional"}, "conditional"),
+    "wsq-untyped": (inside("wsq"), None, {"WS-QUASI": "conditional"}, "conditional"),
+    # art. 66 bars discharging projects: solar and grid discharge nothing, energy may
+    "ws2-solar": (inside("ws2"), "光伏", {"WS-LEVEL2": "conditional"}, "conditional"),
+    "ws2-grid": (inside("ws2"), "power_grid", {"WS-LEVEL2": "conditional"}, "conditional"),
+    "ws2-energy": (inside("ws2"), "energy", {"WS-LEVEL2": "prohibited"}, "prohibited"),
+    "farmland-solar": (inside("farmland"), "solar_pv", {"FARM-BASIC": "prohibited"}, "prohibited"),
+    "farmland-energy": (inside("farmland"), "energy", {"FARM-BASIC": "prohibited"}, "prohibited"),
+    "farmland-grid": (inside("farmland"), "输变电", {"FARM-BASIC": "conditional"}, "conditional"),
+    "farmland-national": (
+        inside("farmland"), "national_major", {"FARM-BASIC": "conditional"}, "conditional",
+    ),
+    "farmland-facility": (
+        inside("farmland"), "设施农业", {"FARM-BASIC": "conditional"}, "conditional",
+    ),
+    "redline-national": (
+        inside("redline"), "国家重大项目", {"ECO-REDLINE": "conditional"}, "conditional",
+    ),
+    "redline-grid": (
+        inside("redline"), "power_grid", {"ECO-REDLINE": "conditional"}, "conditional",
+    ),
+    "redline-wind": (inside("redline"), "wind", {"ECO-REDLINE": "prohibited"}, "prohibited"),
+    "scenic-wind": (
+        inside("scenic"), "风电", {"SCN-SCENIC-AREA": "prohibited", "SCN-PROTECTED": "prohibited"},
+        "prohibited",
+    ),
+    "scenic-solar": (
+        inside("scenic"), "solar_pv",
+        {"SCN-SCENIC-AREA": "conditional", "SCN-PROTECTED": "conditional"}, "conditional",
+    ),
     "farmland-residential": (
         inside("farmland"),
         "residential",
@@ -138,7 +188,7 @@ CASES: dict[str, tuple[shapely.Geometry, str | None, dict[str, str], str]] = {
     "scenic-residential": (
         inside("scenic"),
         "residential",
-        {"SCN-SCENIC-AREA": "conditional", "SCN-PROTECTED": "advisory"},
+        {"SCN-SCENIC-AREA": "conditional", "SCN-PROTECTED": "conditional"},
         "conditional",
     ),
     "zone-prohibited": (
@@ -211,15 +261,20 @@ CASES: dict[str, tuple[shapely.Geometry, str | None, dict[str, str], str]] = {
     "pixel-30-70": (
         box(FOREST_X - 3, 500, FOREST_X + 7, 510),
         "residential",
-        {"LC-FOREST": "advisory"},
-        "advisory",
+        {"LC-FOREST": "conditional"},  # 森林法 art. 37: any forest land needs consent
+        "conditional",
     ),
     "pixel-70-30": (
         box(FOREST_X - 7, 500, FOREST_X + 3, 510),
         "residential",
-        {"LC-WETLAND": "conditional"},
+        {"LC-WETLAND": "conditional", "LC-FOREST": "conditional"},
         "conditional",
     ),
+    # across the forest column's east edge x = 12 200: 2 % forest is found, 0.5 % is noise
+    "forest-2pc": (box(FOREST_X + 98, 500, FOREST_X + 198, 510), "residential",
+                   {"LC-FOREST": "conditional"}, "conditional"),
+    "forest-0.5pc": (box(FOREST_X + 99.5, 500, FOREST_X + 199.5, 510), "residential", {},
+                     "clear"),
     "clear": (CLEAR_SITE, "residential", {}, "clear"),
     "clear-untyped": (CLEAR_SITE, None, {}, "clear"),
 }
@@ -352,6 +407,23 @@ def test_line_and_point_sites(everything: Screening) -> None:
     assert pipe["overlap_m2"] == 0.0
     point = one(everything, "core-point", "NR-CORE")
     assert point["overlap_share"] == 1.0
+
+
+def test_findings_say_which_clause_is_verified_and_which_zone_was_mapped(
+    everything: Screening,
+) -> None:
+    buffer = one(everything, "buffer-residential", "NR-CORE")
+    assert buffer["value_mapping"] == "zone: buffer → core_protection"
+    assert buffer["clause_verified"] and "第二十六条" in buffer["clause"]
+    assert one(everything, "experimental-residential", "NR-EXPERIMENTAL")["value_mapping"] == (
+        "zone: experimental → general_control")
+    assert one(everything, "core-residential", "NR-CORE")["value_mapping"] == (
+        "zone: core → core_protection")
+    redline = one(everything, "redline-residential", "ECO-REDLINE")
+    assert pd.isna(redline["value_mapping"]) and redline["clause_verified"]
+    zone = one(everything, "zone-prohibited", "ZON-PROHIBITED")
+    assert not zone["clause_verified"] and zone["clause"].endswith("〔未核验 unverified〕")
+    assert everything.findings["clause_verified"].dtype == bool
 
 
 def test_proximity_boundary_and_edge_contact(everything: Screening) -> None:

@@ -245,7 +245,7 @@ def layers(planning: PlanningOption = None) -> None:
 def rules(
     rules_file: RulesOption = None,
 ) -> None:
-    """List the rules in force: id, layer, test, severity, clause."""
+    """List the rules in force: id, layer, test, severity, clause (and whether it is verified)."""
     from redline.rules import load_rules
 
     try:
@@ -253,6 +253,10 @@ def rules(
     except RedlineError as err:
         raise _fail(err) from err
     typer.echo(table.to_string(index=False))
+    unverified = table.loc[~table["clause_verified"], "id"].tolist()
+    if unverified:
+        typer.echo(f"\n{len(unverified)} of {len(table)} rules cite a clause not verified against "
+                   f"its text (〔未核验 unverified〕; see clause_source): {', '.join(unverified)}")
 
 
 def _point(text: str, option: str) -> tuple[float, float]:

@@ -558,7 +558,7 @@ def canonicalize(
         problems.append(f"{kind} ({source}): value tables for unknown canonical fields "
                         f"{sorted(unknown)}; valid: {list(spec.fields)}")
     for name, table in values.items():
-        allowed = _vocabulary(kind, name)
+        allowed = schema.vocabulary(kind, name)
         wrong = {str(k): str(v) for k, v in table.items()
                  if allowed is not None and str(v) not in allowed}
         if wrong:
@@ -587,7 +587,7 @@ def canonicalize(
         mapped = np.full(len(raw), None, dtype=object)
         lookup = {v: schema.canonical_value(kind, name, v, extra) for v in pd.unique(raw[given])}
         mapped[given] = [lookup[v] for v in raw[given]]
-        allowed = _vocabulary(kind, name)
+        allowed = schema.vocabulary(kind, name)
         bad = pd.isna(mapped) if name in spec.required else np.zeros(len(raw), dtype=bool)
         if allowed is not None:
             bad |= pd.notna(mapped) & ~np.isin(mapped.astype(str), list(allowed))
@@ -612,16 +612,6 @@ def canonicalize(
         out["name"] = ""
     ordered = [f for f in spec.fields if f in out.columns]
     return gpd.GeoDataFrame(out[[*ordered, "geometry"]], crs=gdf.crs), problems
-
-
-def _vocabulary(kind: str, name: str) -> tuple[str, ...] | None:
-    """Closed vocabulary of a canonical field: its allowed values, else the canonical values
-    of its built-in aliases (``zoning.subtype``), else ``None`` (any text)."""
-    allowed = schema.LAYER_SPECS[kind].required.get(name)
-    if allowed is not None:
-        return tuple(allowed)
-    aliases = schema.VALUE_ALIASES.get((kind, name))
-    return tuple(dict.fromkeys(aliases.values())) if aliases else None
 
 
 def _project_and_repair(

@@ -17,13 +17,16 @@ __all__ = [
     "GENERAL_CONSTRUCTION",
     "LANDCOVER_CLASSES",
     "LAYER_SPECS",
+    "OPEN_VOCABULARIES",
     "PROJECT_TYPES",
     "PROJECT_TYPE_ALIASES",
+    "PROJECT_TYPE_KINDS",
     "RASTER_KINDS",
     "RESERVE_ZONES",
     "SEVERITIES",
     "SEVERITY_LABELS",
     "VALUE_ALIASES",
+    "VALUE_SUCCESSORS",
     "VECTOR_KINDS",
     "VERDICTS",
     "VERDICT_LABELS",
@@ -32,6 +35,7 @@ __all__ = [
     "LayerSpec",
     "canonical_value",
     "severity_rank",
+    "vocabulary",
 ]
 
 GeomFamily = Literal["polygon", "line"]
@@ -146,15 +150,27 @@ VALUE_ALIASES: Final = MappingProxyType({
     },
     ("zoning", "subtype"): {
         "农产品主产区": "agricultural", "重点生态功能区": "ecological",
-        "城市化地区": "urban", "重点开发城镇": "urban",
+        "城市化地区": "urban", "城市化区域": "urban", "城镇化地区": "urban",
+        "重点开发城镇": "urban",
     },
     ("reserves", "zone"): {
-        "核心区": "core", "缓冲区": "buffer", "实验区": "experimental",
+        "核心区": "core", "缓冲区": "buffer", "实验区": "experimental", "试验区": "experimental",
         "核心保护区": "core_protection", "一般控制区": "general_control",
     },
     ("water_sources", "level"): {
-        "一级保护区": "1", "一级": "1", "二级保护区": "2", "二级": "2",
-        "准保护区": "quasi", "准": "quasi",
+        "一级保护区": "1", "一级": "1", "一级区": "1", "Ⅰ级": "1", "Ⅰ级保护区": "1",
+        "二级保护区": "2", "二级": "2", "二级区": "2", "Ⅱ级": "2", "Ⅱ级保护区": "2",
+        "准保护区": "quasi", "准": "quasi", "准保护": "quasi",
+    },
+    ("scenic", "category"): {
+        **dict.fromkeys(("风景名胜区", "国家级风景名胜区", "省级风景名胜区", "风景名胜"),
+                        "scenic_area"),
+        **dict.fromkeys(("森林公园", "国家森林公园", "国家级森林公园", "省级森林公园"),
+                        "forest_park"),
+        **dict.fromkeys(("地质公园", "国家地质公园", "国家级地质公园", "省级地质公园",
+                         "世界地质公园"), "geopark"),
+        **dict.fromkeys(("湿地公园", "国家湿地公园", "国家级湿地公园", "省级湿地公园"),
+                        "wetland_park"),
     },
     ("rivers", "corridor"): {
         "省级": "provincial", "省级生态廊道": "provincial",
@@ -167,6 +183,23 @@ VALUE_ALIASES: Final = MappingProxyType({
     ("boundary", "level"): {"省": "province", "省级": "province", "市": "prefecture",
                             "地级": "prefecture", "州": "prefecture", "县": "county",
                             "县级": "county"},
+})
+
+#: Fields whose values are free text, with conventional canonical values (the built-in aliases
+#: map Chinese spellings onto them): a feature's unknown value is kept verbatim and a rule may
+#: select any text, where a field with a closed vocabulary refuses both.
+OPEN_VOCABULARIES: Final = frozenset({("scenic", "category")})
+
+#: Values of a superseded zoning scheme and the value of the scheme in force that takes their
+#: place: a rule selecting the new value selects features still drawn with the old one, and its
+#: findings say so (``value_mapping``). Nature reserves: the 2026 regulation (国务院令第830号)
+#: has two zones; three-zone data is read core and buffer → core protection zone, experimental
+#: → general control zone (redline's mapping: no official transitional rule was found).
+VALUE_SUCCESSORS: Final = MappingProxyType({
+    ("reserves", "zone"): MappingProxyType({
+        "core": "core_protection", "buffer": "core_protection",
+        "experimental": "general_control",
+    }),
 })
 
 #: Severity of a finding, strictest first, with Chinese labels.
@@ -196,20 +229,33 @@ PROJECT_TYPES: Final = MappingProxyType({
     "ecological_restoration": "生态修复",
     "research_monitoring": "科研监测",
     "public_service": "公共服务",
+    "solar_pv": "光伏",
+    "wind": "风电",
+    "power_grid": "输变电",
+    "facility_agriculture": "设施农业",
+    "national_major": "国家重大项目",
     GENERAL_CONSTRUCTION: "一般建设项目",
 })
+#: General project types and the finer types they stand for: a site of the general type gets
+#: the strictest severity a rule gives it or any of its kinds (an energy project may be a solar
+#: farm).
+PROJECT_TYPE_KINDS: Final = MappingProxyType({"energy": ("solar_pv", "wind", "power_grid")})
 #: Chinese spellings of project types (the canonical names and the labels above also match).
 PROJECT_TYPE_ALIASES: Final = MappingProxyType({
     **{label: name for name, label in PROJECT_TYPES.items()},
     "居住": "residential", "住宅用地": "residential", "工业用地": "industrial",
     "商服": "commercial", "商业服务": "commercial", "旅游设施": "tourism",
     "道路": "linear_infrastructure", "铁路": "linear_infrastructure",
-    "管线": "linear_infrastructure", "输电线路": "linear_infrastructure",
+    "管线": "linear_infrastructure",
     "交通": "linear_infrastructure", "水利": "water_infrastructure", "供水": "water_infrastructure",
     "防洪": "water_infrastructure", "矿产": "mining", "采矿用地": "mining",
     "科研": "research_monitoring", "监测": "research_monitoring", "巡护": "research_monitoring",
     "生态保护修复": "ecological_restoration", "公共设施": "public_service",
     "公共管理与公共服务": "public_service", "能源设施": "energy", "农业设施": "agriculture",
+    "光伏发电": "solar_pv", "光伏电站": "solar_pv", "太阳能发电": "solar_pv",
+    "风力发电": "wind", "风电场": "wind", "输变电工程": "power_grid", "电网": "power_grid",
+    "变电站": "power_grid", "输电线路": "power_grid", "设施农业用地": "facility_agriculture",
+    "国家重大战略项目": "national_major", "国家重大建设项目": "national_major",
 })
 
 
@@ -237,6 +283,38 @@ def severity_rank(value: str) -> int:
     True
     """
     return VERDICTS.index(value)
+
+
+def vocabulary(kind: str, field_name: str) -> tuple[str, ...] | None:
+    """Closed vocabulary of a canonical field, or ``None`` where any non-empty text is allowed.
+
+    A field's allowed values (:attr:`LayerSpec.required`), else the canonical values of its
+    built-in aliases (``zoning.subtype``) unless the field is one of :data:`OPEN_VOCABULARIES`.
+
+    Parameters
+    ----------
+    kind, field_name
+        The layer kind and canonical field.
+
+    Returns
+    -------
+    tuple of str or None
+
+    Examples
+    --------
+    >>> vocabulary("zoning", "subtype")
+    ('agricultural', 'ecological', 'urban')
+    >>> vocabulary("scenic", "category") is None
+    True
+    """
+    spec = LAYER_SPECS.get(kind)
+    allowed = spec.required.get(field_name) if spec else None
+    if allowed is not None:
+        return tuple(allowed)
+    aliases = VALUE_ALIASES.get((kind, field_name))
+    if not aliases or (kind, field_name) in OPEN_VOCABULARIES:
+        return None
+    return tuple(dict.fromkeys(aliases.values()))
 
 
 def canonical_value(kind: str, field_name: str, value: object,

@@ -58,7 +58,7 @@ PROJECT_TYPE_COLUMNS = ("project_type", "project_ty")
 FINDING_COLUMNS = (
     "site_id", "rule_id", "rule_title", "layer", "feature_id", "feature_name", "severity",
     "severity_zh", "overlap_m2", "overlap_m", "overlap_share", "distance_m", "measure",
-    "clause", "conditions", "conditions_en",
+    "clause", "clause_verified", "conditions", "conditions_en", "value_mapping",
 )
 #: Share of a site's area that raster data must cover for the raster rules to assess it; below
 #: it the uncovered part could hold the wetland or the steep slope (exactextract's coverage
@@ -66,15 +66,15 @@ FINDING_COLUMNS = (
 _FULL_COVERAGE = 0.999
 #: Column types of the findings that do not depend on what was found (a batch with no feature
 #: ids or measures among its findings gets the same types as one with them).
-_FINDING_DTYPES = {
+_FINDING_DTYPES: dict[str, Any] = {
     "subject": np.int64, "overlap_m2": np.float64, "overlap_m": np.float64,
-    "overlap_share": np.float64, "distance_m": np.float64,
+    "overlap_share": np.float64, "distance_m": np.float64, "clause_verified": np.bool_,
     # Text is kept as Python objects: a rule's texts are then one shared string for all its
     # findings, where an Arrow string column would copy them into every row (about 0.8 kB a
     # finding: 2 GB for a million sites).
     **{name: object for name in ("site_id", "rule_id", "rule_title", "layer", "feature_id",
                                  "feature_name", "severity", "severity_zh", "measure",
-                                 "clause", "conditions", "conditions_en")},
+                                 "clause", "conditions", "conditions_en", "value_mapping")},
 }
 #: Findings of one rule as column arrays, before they become one frame.
 _Columns = dict[str, np.ndarray]
@@ -113,7 +113,7 @@ class Screening:
     >>> from redline import datasets
     >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
     >>> result
-    Screening of 8 sites against 25 rules: prohibited 3, advisory 4, clear 1; 15 findings
+    Screening of 8 sites against 24 rules: prohibited 3, conditional 2, advisory 2, clear 1; ...
     >>> result.sites[["site_id", "verdict", "decisive_rule"]].tail(4)
        site_id     verdict   decisive_rule
     4  JL-0005       clear            None
@@ -125,7 +125,7 @@ class Screening:
     4         NR-CORE   prohibited     44611.7
     5  ZON-PROHIBITED  conditional     44611.7
     6     ECO-REDLINE  conditional     44611.7
-    7   SCN-PROTECTED     advisory     44611.7
+    7   SCN-PROTECTED  conditional     44611.7
     """
 
     sites: gpd.GeoDataFrame
@@ -151,8 +151,8 @@ class Screening:
                 verdict       结论  sites
         0  not_assessed      未评估      0
         1    prohibited       禁止      3
-        2   conditional  需审批/有条件      0
-        3      advisory       提示      4
+        2   conditional  需审批/有条件      2
+        3      advisory       提示      2
         4         clear    未发现冲突      1
         """
         counts = self.sites["verdict"].value_counts()
@@ -658,6 +658,8 @@ def _rows(
         "measure": constant(None) if measure is None
         else np.asarray(list(measure), dtype=object)[keep],
         "clause": constant(str(rule.clause)),
+        "clause_verified": np.full(n, rule.clause.verified is not None),
+        "value_mapping": constant(None),
         "conditions": constant(rule.conditions_zh),
         "conditions_en": constant(rule.conditions_en),
         "overlap_m2": number("overlap_m2"),
@@ -671,6 +673,8 @@ def _rows(
         feature = hits["feature"].astype(np.int64)
         rows["feature_id"] = features["feature_id"].to_numpy(dtype=object)[feature]
         rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
+        if rule.where:  # the superseded zone values the selection read as those in force
+            rows["value_mapping"] = rule.value_mappings(features)[feature]
     # overlap findings carry the overlap itself (the engine's, where it found it whole); the
     # others the site
     if prepared is None:

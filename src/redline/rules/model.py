@@ -13,13 +13,16 @@ invalid rule raises one :class:`~redline.errors.RuleError` listing every problem
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from redline.errors import LayerError, RuleError
+from redline.errors import LayerError, RedlineWarning, RuleError
 from redline.rules.validate import (
     CLAUSE_KEYS,
     FrozenMap,
@@ -38,10 +41,21 @@ from redline.rules.vocabulary import (
     canonical_project_type,
     canonical_selector_value,
     listing,
+    selector_vocabulary,
 )
-from redline.schema import CORRIDOR_CLASSES, GENERAL_CONSTRUCTION, severity_rank
+from redline.schema import (
+    CORRIDOR_CLASSES,
+    GENERAL_CONSTRUCTION,
+    PROJECT_TYPE_KINDS,
+    VALUE_ALIASES,
+    VALUE_SUCCESSORS,
+    severity_rank,
+)
 
-__all__ = ["Clause", "Rule", "RuleSet"]
+__all__ = ["UNVERIFIED_FLAG", "Clause", "Rule", "RuleSet"]
+
+#: Appended to the citation of a clause not verified against its text (``str(clause)``).
+UNVERIFIED_FLAG: Final = "〔未核验 unverified〕"
 
 @dataclass(frozen=True)
 class Clause:
@@ -62,11 +76,22 @@ class Clause:
         Issuing body, e.g. ``"国务院"``.
     number
         Document number (文号), e.g. ``"国发〔2010〕46号"``.
+    verified
+        Date the article was checked against the text of the version cited (``verified =
+        YYYY-MM-DD`` in files); ``None`` (``verified = false``) when it could not be.
+    source
+        Where the text was read: a URL or a document. Required when ``verified`` is set.
+    note
+        What the check found or why the text could not be verified.
 
     Examples
     --------
-    >>> str(Clause("中华人民共和国自然保护区条例", "第三十二条", "2017-10-07", issuer="国务院"))
-    '《中华人民共和国自然保护区条例》第三十二条（国务院，2017-10-07）'
+    >>> str(Clause("中华人民共和国自然保护区条例", "第二十六条", "2026-02-03", issuer="国务院"))
+    '《中华人民共和国自然保护区条例》第二十六条（国务院，2026-02-03）〔未核验 unverified〕'
+    >>> import datetime
+    >>> str(Clause("中华人民共和国自然保护区条例", "第二十六条", "2026-02-03", issuer="国务院",
+    ...            verified=datetime.date(2026, 12, 4), source="https://example.org/830"))
+    '《中华人民共和国自然保护区条例》第二十六条（国务院，2026-02-03）'
     """
 
     document: str
@@ -75,6 +100,9 @@ class Clause:
     document_en: str = ""
     issuer: str = ""
     number: str = ""
+    verified: dt.date | None = None
+    source: str = ""
+    note: str = ""
 
     def __post_init__(self) -> None:
         values, problems = check_clause({f.name: getattr(self, f.name) for f in fields(self)})
@@ -85,7 +113,8 @@ class Clause:
 
     def __str__(self) -> str:
         details = "，".join(p for p in (self.issuer, self.number, self.date) if p)
-        return f"《{self.document}》{self.article}（{details}）"
+        flag = "" if self.verified else UNVERIFIED_FLAG
+        return f"《{self.document}》{self.article}（{details}）{flag}"
 
     @property
     def en(self) -> str:
@@ -93,12 +122,13 @@ class Clause:
 
         Examples
         --------
-        >>> Clause("中华人民共和国自然保护区条例", "第三十二条", "2017-10-07",
+        >>> Clause("中华人民共和国自然保护区条例", "第二十六条", "2026-02-03",
         ...        document_en="Regulations on Nature Reserves", issuer="State Council").en
-        'Regulations on Nature Reserves, 第三十二条 (State Council, 2017-10-07)'
+        'Regulations on Nature Reserves, 第二十六条 (State Council, 2026-02-03) [unverified]'
         """
         details = ", ".join(p for p in (self.issuer, self.number, self.date) if p)
-        return f"{self.document_en or self.document}, {self.article} ({details})"
+        flag = "" if self.verified else " [unverified]"
+        return f"{self.document_en or self.document}, {self.article} ({details}){flag}"
 
 
 if tuple(f.name for f in fields(Clause)) != CLAUSE_KEYS:  # pragma: no cover - one format
@@ -211,7 +241,9 @@ class Rule:
         """Severity of a finding for a site of ``project_type``; ``None`` = no finding.
 
         A missing or blank type is general construction: the strictest severity the rule
-        gives any type, unless ``severity_by_type`` names ``general`` itself.
+        gives any type, unless ``severity_by_type`` names ``general`` itself. A general type
+        with finer kinds (:data:`redline.schema.PROJECT_TYPE_KINDS`: ``energy`` → ``solar_pv``,
+        ``wind``, ``power_grid``) gets the strictest severity of itself and its kinds.
 
         Parameters
         ----------
@@ -226,7 +258,7 @@ class Rule:
 
         Raises
         ------
-        ArgumentError
+        LayerError
             If ``project_type`` is not a known project type.
 
         Examples
@@ -237,13 +269,20 @@ class Rule:
         ('conditional', 'advisory')
         >>> rule.severity_for(None)  # general construction: the strictest reading
         'prohibited'
+        >>> rule.severity_for("solar_pv"), rule.severity_for("energy")  # energy: its strictest
+        ('conditional', 'prohibited')
         """
         ptype = canonical_project_type(project_type)
-        if ptype in self.severity_by_type:
-            return self.severity_by_type[ptype]
-        if ptype == GENERAL_CONSTRUCTION:
+        if ptype == GENERAL_CONSTRUCTION and ptype not in self.severity_by_type:
             found = [self.severity, *(s for s in self.severity_by_type.values() if s)]
             return min(found, key=severity_rank)
+        own = [self._own_severity(t) for t in (ptype, *PROJECT_TYPE_KINDS.get(ptype, ()))]
+        return min((s for s in own if s), key=severity_rank, default=None)
+
+    def _own_severity(self, ptype: str) -> str | None:
+        """Severity the rule states for ``ptype`` itself (not its kinds)."""
+        if ptype in self.severity_by_type:
+            return self.severity_by_type[ptype]
         if self.applies_to and ptype not in self.applies_to:
             return None
         return self.severity
@@ -277,7 +316,9 @@ class Rule:
         """Boolean mask of the features of ``layer_gdf`` that the rule's ``where`` selects.
 
         Values are compared in canonical form, so Chinese source values (``核心区``) match
-        canonical selectors (``core``). Null values never match.
+        canonical selectors (``core``); a value of a superseded scheme matches the value in
+        force that replaces it (:data:`redline.schema.VALUE_SUCCESSORS`: a three-zone reserve's
+        ``buffer`` matches ``core_protection``). Null values never match.
 
         Parameters
         ----------
@@ -294,14 +335,50 @@ class Rule:
         LayerError
             If a selector field is not a column of ``layer_gdf``.
 
+        Warns
+        -----
+        RedlineWarning
+            When no feature has a value the rule selects while some of the layer's values map
+            to no known value of the field (an unmapped spelling would silently never match).
+
         Examples
         --------
         >>> import pandas as pd
         >>> from redline.rules import load_rules
-        >>> load_rules()["NR-CORE"].select(pd.DataFrame({"zone": ["核心区", "buffer", None]}))
-        array([ True, False, False])
+        >>> zones = pd.DataFrame({"zone": ["核心区", "buffer", "实验区", None]})
+        >>> load_rules()["NR-CORE"].select(zones)
+        array([ True,  True, False, False])
         """
+        return self._selection(layer_gdf)[0]
+
+    def value_mappings(self, layer_gdf: pd.DataFrame) -> np.ndarray:
+        """Per feature, the superseded value the selection read as the value in force.
+
+        Parameters
+        ----------
+        layer_gdf
+            Features of the rule's layer.
+
+        Returns
+        -------
+        numpy.ndarray
+            Object array: ``"zone: buffer → core_protection"`` for a selected feature matched
+            through :data:`redline.schema.VALUE_SUCCESSORS`, else ``None``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from redline.rules import load_rules
+        >>> rule = load_rules()["NR-CORE"]
+        >>> rule.value_mappings(pd.DataFrame({"zone": ["缓冲区", "核心保护区"]}))
+        array(['zone: buffer → core_protection', None], dtype=object)
+        """
+        return self._selection(layer_gdf, warn=False)[1]
+
+    def _selection(self, layer_gdf: pd.DataFrame, *, warn: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray]:
         mask = np.ones(len(layer_gdf), dtype=bool)
+        notes = np.full(len(layer_gdf), None, dtype=object)
         for name, values in self.where.items():
             if name not in layer_gdf.columns:
                 raise LayerError(
@@ -310,13 +387,44 @@ class Rule:
                     f"field onto {name!r} in the manifest's [layers.{self.layer}.fields] table."
                 )
             codes, uniques = pd.factorize(layer_gdf[name], use_na_sentinel=True)
-            hit = np.array(
-                [canonical_selector_value(self.layer, name, u) in values for u in uniques]
-                + [False],
-                dtype=bool,
-            )
+            canonical = [canonical_selector_value(self.layer, name, u) for u in uniques]
+            successors: Mapping[str, str] = VALUE_SUCCESSORS.get((self.layer, name), {})
+            direct = [value in values for value in canonical]
+            mapped = [
+                None if hit or successors.get(str(value)) not in values
+                else f"{name}: {value} → {successors[str(value)]}"
+                for value, hit in zip(canonical, direct, strict=True)
+            ]
+            hit = np.array([d or m is not None for d, m in zip(direct, mapped, strict=True)]
+                           + [False], dtype=bool)
+            if warn and len(layer_gdf) and not hit.any():
+                self._warn_unmapped(name, values, uniques, canonical)
             mask &= hit[codes]
-        return mask
+            note = np.array([*mapped, None], dtype=object)[codes]
+            notes = np.where(pd.notna(note) & pd.notna(notes),
+                             notes.astype(str) + "; " + note.astype(str),
+                             np.where(pd.notna(note), note, notes))
+        notes[~mask] = None
+        return mask, notes
+
+    def _warn_unmapped(self, name: str, values: tuple[str, ...], uniques: Sequence[object],
+                       canonical: Sequence[str | None]) -> None:
+        """Warn that no feature has a selected value while some values map to nothing known."""
+        known = selector_vocabulary(self.layer, name) or tuple(
+            dict.fromkeys(VALUE_ALIASES.get((self.layer, name), {}).values()))
+        if not known:
+            return
+        successors: Mapping[str, str] = VALUE_SUCCESSORS.get((self.layer, name), {})
+        unmapped = sorted({str(raw) for raw, value in zip(uniques, canonical, strict=True)
+                           if value is None or (value not in known and value not in successors)})
+        if unmapped:
+            warnings.warn(
+                f"rule {self.id!r} selects {self.layer}.{name} = {list(values)} but no feature "
+                f"has that value, and the layer holds values that map to no known {name}: "
+                f"{unmapped[:10]}. The rule cannot fire on them: map them onto "
+                f"{list(known)} in the manifest's [layers.{self.layer}.values.{name}] table.",
+                RedlineWarning, stacklevel=3,
+            )
 
     @property
     def threshold(self) -> str:
@@ -576,7 +684,7 @@ class RuleSet:
         ...                  corridor_half_widths_m={"rivers.provincial": 1500})
         >>> merged = jilin.merge(county, disable=["SLOPE-STEEP"])
         >>> merged.id, len(jilin), len(merged), merged.corridor_half_widths_m["rivers.provincial"]
-        ('jilin+county', 25, 24, 1500.0)
+        ('jilin+county', 24, 23, 1500.0)
         """
         disable = tuple(disable)
         problems = [
@@ -616,7 +724,8 @@ class RuleSet:
         -------
         pandas.DataFrame
             Selectors, thresholds and severities spelled out as text; ``untyped`` is the
-            severity for a site without a project type.
+            severity for a site without a project type; ``clause_verified`` whether the clause
+            was checked against its text, ``clause_source`` where (or, when it was not, why).
 
         Examples
         --------
@@ -645,6 +754,8 @@ class RuleSet:
                 "conditions_zh": r.conditions_zh,
                 "conditions_en": r.conditions_en,
                 "clause": str(r.clause),
+                "clause_verified": r.clause.verified is not None,
+                "clause_source": r.clause.source if r.clause.verified else r.clause.note,
             }
             for r in self.rules
         ]
@@ -683,7 +794,10 @@ class RuleSet:
             "severity_by_type": "per project type",
             "applies_to": "applies to",
             "clause": "clause",
+            "verified": "verified",
         }
+        frame["verified"] = [r.clause.verified.isoformat() if r.clause.verified else "**no**"
+                             for r in self.rules]
         lines = ["| " + " | ".join(columns.values()) + " |", "|" + "---|" * len(columns)]
         lines += [
             "| " + " | ".join(cell(row[c]) for c in columns) + " |" for _, row in frame.iterrows()

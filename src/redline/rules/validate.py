@@ -54,7 +54,9 @@ __all__ = [
 ]
 
 #: Fields of a clause table (:class:`redline.rules.Clause`), in order.
-CLAUSE_KEYS: Final = ("document", "article", "date", "document_en", "issuer", "number")
+CLAUSE_KEYS: Final = (
+    "document", "article", "date", "document_en", "issuer", "number", "verified", "source", "note"
+)
 # Fields that belong to one test only; any other test must leave them unset.
 _TEST_FIELDS: Final = {
     "distance_m": "proximity",
@@ -185,7 +187,7 @@ def finite_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def check_clause(values: Mapping[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+def check_clause(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Normalised clause fields (:data:`CLAUSE_KEYS`) and the problems with them.
 
     Parameters
@@ -196,17 +198,18 @@ def check_clause(values: Mapping[str, Any]) -> tuple[dict[str, str], list[Proble
     Returns
     -------
     values, problems
-        The fields stripped and the date in ISO form; the (field, message) problems.
+        The fields stripped and the date in ISO form (``verified`` a date or ``None``); the
+        (field, message) problems.
 
     Examples
     --------
     >>> check_clause({"document": " 森林法 ", "article": "第十条", "date": "2019"})
     ({'document': '森林法', 'article': '第十条', 'date': '2019', 'document_en': '', 'issuer': '',
-      'number': ''}, [])
+      'number': '', 'source': '', 'note': '', 'verified': None}, [])
     >>> check_clause({"document": "森林法", "article": "第十条", "date": "2019-02-30"})[1]
     [('date', "not a real date: '2019-02-30'")]
     """
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     problems: list[Problem] = []
     for name in ("document", "article"):
         value = values.get(name)
@@ -229,13 +232,37 @@ def check_clause(values: Mapping[str, Any]) -> tuple[dict[str, str], list[Proble
         problems.append(
             ("date", f"required: an ISO date YYYY-MM-DD (or YYYY-MM, YYYY), got {date!r}")
         )
-    for name in ("document_en", "issuer", "number"):
+    for name in ("document_en", "issuer", "number", "source", "note"):
         value = values.get(name, "")
         if not isinstance(value, str):
             problems.append((name, f"expected a string, got {value!r}"))
         else:
             out[name] = value.strip()
+    verified, verified_problems = _verified(values.get("verified"))
+    problems += verified_problems
+    out["verified"] = verified
+    if verified is not None and not out.get("source"):
+        problems.append(("source", "a verified clause names where its text was read (URL or "
+                                   "document); give source, or verified = false and a note"))
     return out, problems
+
+
+def _verified(value: object) -> tuple[dt.date | None, list[Problem]]:
+    """The date a clause was checked against its text, or ``None`` (``false``, absent)."""
+    if value is None or value is False:
+        return None, []
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None, [("verified", f"expected a date YYYY-MM-DD or false, got {value!r}")]
+    if not isinstance(value, dt.date):
+        return None, [("verified", f"expected a date YYYY-MM-DD or false, got {value!r}")]
+    if value > dt.date.today():
+        return None, [("verified", f"{value.isoformat()} is in the future")]
+    return value, []
 
 
 def _check_where(

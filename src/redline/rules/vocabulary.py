@@ -17,9 +17,9 @@ from redline.schema import (
     PROJECT_TYPE_ALIASES,
     PROJECT_TYPES,
     RASTER_KINDS,
-    VALUE_ALIASES,
     VECTOR_KINDS,
     canonical_value,
+    vocabulary,
 )
 
 __all__ = [
@@ -81,6 +81,8 @@ RULE_FRAME_COLUMNS: Final = (
     "conditions_zh",
     "conditions_en",
     "clause",
+    "clause_verified",
+    "clause_source",
 )
 
 
@@ -167,11 +169,7 @@ def selector_vocabulary(layer: str, field_name: str) -> tuple[str, ...] | None:
     """
     if layer == CORRIDORS:
         return {"source_layer": CORRIDOR_SOURCES, "corridor": CORRIDOR_CLASSES}.get(field_name)
-    allowed = LAYER_SPECS[layer].required.get(field_name)
-    if allowed is not None:
-        return tuple(allowed)
-    aliases = VALUE_ALIASES.get((layer, field_name))
-    return tuple(dict.fromkeys(aliases.values())) if aliases else None
+    return vocabulary(layer, field_name)
 
 
 def canonical_selector_value(layer: str, field_name: str, value: object) -> str | None:

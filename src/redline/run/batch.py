@@ -62,14 +62,14 @@ class BatchScreening:
     >>> from redline import datasets
     >>> out = screen_file(datasets.get_path("sites"), tempfile.mkdtemp(), gather_up_to=1000)
     >>> out
-    BatchScreening(paths={'geopackage': ...}, n_sites=235, n_findings=484, n_chunks=1)
+    BatchScreening(paths={'geopackage': ...}, n_sites=235, n_findings=491, n_chunks=1)
     >>> out.summary
             verdict       结论  sites
     0  not_assessed      未评估      2
-    1    prohibited       禁止     66
-    2   conditional  需审批/有条件     70
-    3      advisory       提示     43
-    4         clear    未发现冲突     54
+    1    prohibited       禁止     64
+    2   conditional  需审批/有条件     86
+    3      advisory       提示     30
+    4         clear    未发现冲突     53
     >>> len(out.screening.sites)
     235
     """
