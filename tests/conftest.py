@@ -10,6 +10,11 @@ so a site inside one is more than the 1 000 m proximity distance from every othe
 - row y = 18 000: zoning blocks (prohibited, restricted ecological, restricted agricultural,
   restricted without subtype), a core zone with a 1 km square hole, a second red line for
   proximity tests;
+- rows y = -12 000 and -18 000: the territorial-plan layers — level-I and level-II forest land,
+  national park core and general zones, cultivated land, black-soil cultivated land, geohazard
+  danger and prone zones, heritage protection range and construction-control zone, a river
+  management zone, an ecological barrier; the urban development boundary is the province less
+  the square ``outside_town`` (every other site is inside it);
 - a provincial river along y = 10 000 from x = -20 000 to 20 000 (corridor y ∈ [9000, 11000]),
   a secondary highway along x = 25 000 from y = -25 000 to 5 000 (corridor x ∈ [24 900, 25 100]);
 - rasters with 100 m pixels over the province: land cover all cropland except a wetland column
@@ -58,6 +63,19 @@ ANCHORS = {
     "zone_restricted": (-10_000.0, 18_000.0),
     "holed_core": (-4_000.0, 18_000.0),
     "near_redline": (2_000.0, 18_000.0),
+    "forest_1": (-28_000.0, -12_000.0),
+    "forest_2": (-22_000.0, -12_000.0),
+    "park_core": (-16_000.0, -12_000.0),
+    "park_general": (-10_000.0, -12_000.0),
+    "cultivated": (-4_000.0, -12_000.0),
+    "black_soil": (2_000.0, -12_000.0),
+    "geo_danger": (8_000.0, -12_000.0),
+    "geo_prone": (14_000.0, -12_000.0),
+    "heritage_protection": (-28_000.0, -18_000.0),
+    "heritage_control": (-22_000.0, -18_000.0),
+    "river_management": (-16_000.0, -18_000.0),
+    "barrier": (-10_000.0, -18_000.0),
+    "outside_town": (-4_000.0, -18_000.0),
 }
 RIVER_Y = 10_000.0
 ROAD_X = 25_000.0
@@ -150,6 +168,7 @@ def world_vectors() -> dict[str, gpd.GeoDataFrame]:
                 square("zone_restricted"),
             ],
         ),
+        **territorial_vectors(),
         "rivers": frame(
             [{"feature_id": "RV-1", "name": "松花江", "corridor": "provincial"}],
             [shapely.LineString([(-20_000, RIVER_Y), (20_000, RIVER_Y)])],
@@ -157,6 +176,63 @@ def world_vectors() -> dict[str, gpd.GeoDataFrame]:
         "roads_rails": frame(
             [{"feature_id": "RD-1", "name": "高速", "corridor": "secondary"}],
             [shapely.LineString([(ROAD_X, -25_000), (ROAD_X, 5_000)])],
+        ),
+    }
+
+
+def territorial_vectors() -> dict[str, gpd.GeoDataFrame]:
+    """The world's layers of a territorial-plan review (issue #13), canonical values given in
+    their Chinese spelling where one is common."""
+    province = shapely.box(-EXTENT, -EXTENT, EXTENT, EXTENT)
+    return {
+        "urban_boundary": frame(
+            [{"feature_id": "UB-1", "name": "城镇开发边界"}],
+            [province.difference(square("outside_town"))],
+        ),
+        "forest_land": frame(
+            [
+                {"feature_id": "FL-1", "name": "一级林地", "protection_level": "Ⅰ级",
+                 "public_welfare": "国家级一级公益林"},
+                {"feature_id": "FL-2", "name": "二级林地", "protection_level": "II",
+                 "public_welfare": "地方公益林"},
+            ],
+            [square("forest_1"), square("forest_2")],
+        ),
+        "national_parks": frame(
+            [
+                {"feature_id": "NP-C", "name": "核心保护区", "zone": "核心保护区",
+                 "park": "东北虎豹"},
+                {"feature_id": "NP-G", "name": "一般控制区", "zone": "general_control",
+                 "park": "东北虎豹"},
+            ],
+            [square("park_core"), square("park_general")],
+        ),
+        "cultivated_land": frame(
+            [
+                {"feature_id": "CL-1", "name": "耕地", "black_soil": "否"},
+                {"feature_id": "CL-2", "name": "黑土耕地", "black_soil": "黑土地"},
+            ],
+            [square("cultivated"), square("black_soil")],
+        ),
+        "geohazard": frame(
+            [
+                {"feature_id": "GH-D", "name": "滑坡危险区", "level": "危险区"},
+                {"feature_id": "GH-P", "name": "崩塌高易发区", "level": "高易发区"},
+            ],
+            [square("geo_danger"), square("geo_prone")],
+        ),
+        "heritage": frame(
+            [
+                {"feature_id": "HR-P", "name": "古城址保护范围", "zone": "保护范围"},
+                {"feature_id": "HR-C", "name": "古城址建设控制地带", "zone": "建设控制地带"},
+            ],
+            [square("heritage_protection"), square("heritage_control")],
+        ),
+        "river_management": frame(
+            [{"feature_id": "RM-1", "name": "河道管理范围"}], [square("river_management")]
+        ),
+        "ecological_barrier": frame(
+            [{"feature_id": "EB-1", "name": "绿心", "category": "绿心"}], [square("barrier")]
         ),
     }
 

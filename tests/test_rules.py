@@ -79,10 +79,18 @@ def test_bundled_ruleset_loads_and_covers_every_layer_kind() -> None:
         CORRIDORS,
         "landcover",
         "dem",
+        "urban_boundary",
+        "forest_land",
+        "national_parks",
+        "cultivated_land",
+        "geohazard",
+        "heritage",
+        "river_management",
+        "ecological_barrier",
     }
     assert rules.layers_needed() == layers - {CORRIDORS} | {"rivers", "roads_rails"}
     tests = {r.test for r in rules}
-    assert tests == {"overlap", "proximity", "severance", "landcover_share", "slope"}
+    assert tests == {"overlap", "proximity", "outside", "severance", "landcover_share", "slope"}
 
 
 def test_every_bundled_rule_is_titled_conditioned_and_cited() -> None:

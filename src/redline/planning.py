@@ -53,6 +53,11 @@ class Planning:
         Vector layers in the canonical schema (see :data:`redline.schema.LAYER_SPECS`), in any
         declared CRS. ``feature_id`` and ``name`` are optional; canonical values may be given in
         their Chinese spelling (``"核心区"``). Inputs are not modified.
+    urban_boundary, forest_land, national_parks, cultivated_land, geohazard, heritage
+        More vector layers of a territorial-plan review (城镇开发边界, 林地, 国家公园, 耕地,
+        地质灾害易发区/危险区, 文物保护范围/建设控制地带), in the same form.
+    river_management, ecological_barrier
+        河湖管理范围 and the 2014 opinions' ecological barriers (绿心, 屏障带), in the same form.
     landcover, dem
         Rasters: a :class:`redline.raster.RasterLayer` or a path (a land-cover path then needs
         ``landcover_classes``).
@@ -99,6 +104,14 @@ class Planning:
         rivers: gpd.GeoDataFrame | None = None,
         roads_rails: gpd.GeoDataFrame | None = None,
         boundary: gpd.GeoDataFrame | None = None,
+        urban_boundary: gpd.GeoDataFrame | None = None,
+        forest_land: gpd.GeoDataFrame | None = None,
+        national_parks: gpd.GeoDataFrame | None = None,
+        cultivated_land: gpd.GeoDataFrame | None = None,
+        geohazard: gpd.GeoDataFrame | None = None,
+        heritage: gpd.GeoDataFrame | None = None,
+        river_management: gpd.GeoDataFrame | None = None,
+        ecological_barrier: gpd.GeoDataFrame | None = None,
         landcover: RasterLayer | str | Path | None = None,
         dem: RasterLayer | str | Path | None = None,
         landcover_classes: Mapping[int, str] | None = None,
@@ -110,6 +123,10 @@ class Planning:
             "zoning": zoning, "redlines": redlines, "reserves": reserves,
             "water_sources": water_sources, "farmland": farmland, "scenic": scenic,
             "rivers": rivers, "roads_rails": roads_rails, "boundary": boundary,
+            "urban_boundary": urban_boundary, "forest_land": forest_land,
+            "national_parks": national_parks, "cultivated_land": cultivated_land,
+            "geohazard": geohazard, "heritage": heritage, "river_management": river_management,
+            "ecological_barrier": ecological_barrier,
         }
         canonical: dict[str, gpd.GeoDataFrame] = {}
         problems: list[str] = []
@@ -194,7 +211,9 @@ class Planning:
         --------
         >>> load_planning().kinds
         ('zoning', 'redlines', 'reserves', 'water_sources', 'farmland', 'scenic', 'rivers',
-         'roads_rails', 'boundary', 'landcover', 'dem')
+         'roads_rails', 'boundary', 'urban_boundary', 'forest_land', 'national_parks',
+         'cultivated_land', 'geohazard', 'heritage', 'river_management', 'ecological_barrier',
+         'landcover', 'dem')
         """
         vectors = tuple(k for k in schema.VECTOR_KINDS if k in self._layers)
         return vectors + tuple(k for k in schema.RASTER_KINDS if k in self.rasters)

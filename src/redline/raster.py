@@ -389,7 +389,7 @@ def landcover_shares(
     >>> shares[["share_forest", "share_built_up", "coverage"]].round(2)
        share_forest  share_built_up  coverage
     0           0.0             1.0       1.0
-    1           1.0             0.0       1.0
+    1           0.0             1.0       1.0
     2           0.0             1.0       1.0
     """
     _require_kind(layer, _LANDCOVER)

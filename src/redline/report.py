@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from redline.io import staged, write_layer
+from redline.screening import OUTSIDE_TOLERANCE
 
 if TYPE_CHECKING:
     from redline.screening import Screening
@@ -31,21 +33,34 @@ OUTPUT_FILES = {
 CSV_ENCODING = "utf-8-sig"
 
 _YES, _NO = "是 yes", "否 no"
-#: Controlled layers in the 三线 table besides red lines and farmland: column key → label.
+_NOT_ASSESSED, _NO_LAYER = "未评估 not assessed", "无图层 no layer"
+#: Square metres in one 亩 (mu) and one 公顷 (hectare).
+MU_M2, HA_M2 = 2000 / 3, 10_000.0
+#: Controlled layers in the 三线 table besides the three lines, cultivated and forest land:
+#: column key of :attr:`~redline.screening.Screening.layer_overlaps` → label.
 _OTHER_CONTROLLED = {
     "reserves": "自然保护区 nature reserve",
     "water_sources": "饮用水水源保护区 water source zone",
     "scenic": "风景名胜区/森林公园 scenic area",
     "prohibited_zone": "禁止开发区域 prohibited zone",
+    "national_parks": "国家公园 national park",
+    "heritage": "文物保护范围/建设控制地带 heritage zone",
+    "river_management": "河湖管理范围 river management zone",
+    "geohazard_danger": "地质灾害危险区 geohazard danger zone",
+    "ecological_barrier": "生态屏障/绿心 ecological barrier",
 }
+_URBAN = {"inside": "内 inside", "outside": "外 outside", "partly": "部分在外 partly outside"}
 
 
 def three_lines_table(screening: Screening) -> pd.DataFrame:
-    """The 三线 table reviewers expect: per site, whether it occupies the ecological red line,
-    permanent basic farmland and other controlled layers, with areas in m².
+    """The 三线 table reviewers expect: per site, the three control lines (生态保护红线,
+    永久基本农田, 城镇开发边界), cultivated and forest land, and other controlled land.
 
-    Areas are the site's overlap with each layer as drawn, whatever the rules decide (an
-    exempt project type still occupies the layer).
+    Measures are the site's overlap with each layer as drawn, whatever the rules decide (an
+    exempt project type still occupies the layer), counted once where features overlap.
+    Occupation is "是" for any overlap of any geometry: polygons show the area (m² to 0.01,
+    公顷, 亩 with 1 亩 = 2000/3 m²), lines the length in m, points the number of points inside.
+    Other controlled land is the area of the union of those layers.
 
     Parameters
     ----------
@@ -56,52 +71,80 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed like ``screening.sites``; bilingual column names. Sites that were not assessed
-        read "未评估 not assessed" and have no areas (never "no").
+        read "未评估 not assessed" and have blank measures, never 0; measures of another
+        geometry type (the area of a line) are blank; a layer the planning lacks reads
+        "无图层 no layer" (or blank).
 
     Examples
     --------
     >>> import geopandas as gpd
     >>> from redline import datasets, screen
     >>> table = three_lines_table(screen(gpd.read_file(datasets.get_path("sites")).head(8)))
-    >>> table[["项目编号 site_id", "占用红线面积 red line m²"]].tail(3)
-      项目编号 site_id  占用红线面积 red line m²
-    5      JL-0006             44611.65
-    6      JL-0007             17229.81
-    7      JL-0008              5887.94
+    >>> table[["项目编号 site_id", "占用红线面积 red line m²", "占用红线面积 red line 亩"]].tail(3)
+      项目编号 site_id  占用红线面积 red line m²  占用红线面积 red line 亩
+    5      JL-0006             44611.65             66.92
+    6      JL-0007             17229.81             25.84
+    7      JL-0008              5887.94              8.83
     """
     sites = screening.sites
-    overlaps = screening.layer_overlaps.reindex(
-        columns=["redlines", "farmland", *_OTHER_CONTROLLED], fill_value=np.nan
-    ).copy()
+    overlaps = screening.layer_overlaps.copy()
     assessed = sites["verdict"].to_numpy() != "not_assessed"
-    overlaps.loc[~assessed] = np.nan  # no area beside "not assessed": 0 would read as none
+    overlaps.loc[~assessed] = np.nan  # no measure beside "not assessed": 0 would read as none
+    dim = shapely.get_dimensions(np.asarray(sites.geometry.values))
+    columns: dict[str, object] = {
+        "项目编号 site_id": sites["site_id"].to_numpy(),
+        "项目名称 name": sites["name"].to_numpy() if "name" in sites else None,
+        "结论 verdict": (sites["verdict_zh"].astype(str) + " "
+                       + sites["verdict"].astype(str)).to_numpy(),
+    }
 
-    def occupied(area: pd.Series) -> np.ndarray:
-        labels = np.where(area.to_numpy() > 0, _YES, _NO).astype(object)
-        labels[~assessed | area.isna().to_numpy()] = "未评估 not assessed"
+    def measures(values: np.ndarray, area: str, length: str = "", points: str = "") -> None:
+        """Area ``"<area> m²"`` (and 公顷, 亩) of polygon sites, length of lines, points."""
+        polygon = np.where(dim == 2, values, np.nan)
+        columns[f"{area} m²"] = np.round(polygon, 2)
+        columns[f"{area} 公顷 ha"] = np.round(polygon / HA_M2, 4)
+        columns[f"{area} 亩"] = np.round(polygon / MU_M2, 2)
+        if length:
+            columns[length] = np.round(np.where(dim == 1, values, np.nan), 2)
+        if points:
+            columns[points] = np.where(dim == 0, values, np.nan)
+
+    def occupied(values: np.ndarray) -> np.ndarray:
+        labels = np.where(values > 0, _YES, _NO).astype(object)
+        labels[np.isnan(values)] = _NO_LAYER
+        labels[~assessed] = _NOT_ASSESSED
         return labels
 
-    others = overlaps[list(_OTHER_CONTROLLED)]
+    for key, occupies, zh, en in (
+        ("redlines", "占用生态保护红线 occupies red line", "红线", "red line"),
+        ("farmland", "占用永久基本农田 occupies basic farmland", "农田", "farmland"),
+    ):
+        values = overlaps[key].to_numpy(dtype=float)
+        columns[occupies] = occupied(values)
+        measures(values, f"占用{zh}面积 {en}", f"占用{zh}长度 {en} length m",
+                 f"{zh}内点数 {en} points")
+    inside = overlaps["urban_boundary"].to_numpy(dtype=float)
+    own = overlaps["site_measure"].to_numpy(dtype=float)
+    outside = np.maximum(own - inside, 0.0)
+    tolerance = np.where(dim == 0, 0.5, OUTSIDE_TOLERANCE)
+    status = np.where(outside <= tolerance, _URBAN["inside"],
+                      np.where(inside <= tolerance, _URBAN["outside"], _URBAN["partly"]))
+    status = status.astype(object)
+    status[np.isnan(inside)] = _NO_LAYER
+    status[~assessed] = _NOT_ASSESSED
+    columns["城镇开发边界 urban development boundary"] = status
+    measures(outside, "开发边界外面积 outside the boundary",
+             "开发边界外长度 outside the boundary length m", "开发边界外点数 points outside")
+    measures(overlaps["cultivated_land"].to_numpy(dtype=float), "占用耕地面积 cultivated land")
+    measures(overlaps["forest_land"].to_numpy(dtype=float), "占用林地面积 forest land")
+    others = overlaps[list(_OTHER_CONTROLLED)].to_numpy(dtype=float)
     names = np.array(list(_OTHER_CONTROLLED.values()), dtype=object)
-    other_hits = [
-        "; ".join(names[row > 0]) if row_assessed else "未评估 not assessed"
-        for row, row_assessed in zip(others.fillna(0).to_numpy(), assessed, strict=True)
+    columns["涉及其他管控图层 other controlled layers"] = [
+        "; ".join(names[np.nan_to_num(row) > 0]) if row_assessed else _NOT_ASSESSED
+        for row, row_assessed in zip(others, assessed, strict=True)
     ]
-    return pd.DataFrame(
-        {
-            "项目编号 site_id": sites["site_id"].to_numpy(),
-            "项目名称 name": sites["name"].to_numpy() if "name" in sites else None,
-            "结论 verdict": (sites["verdict_zh"].astype(str) + " "
-                           + sites["verdict"].astype(str)).to_numpy(),
-            "占用生态保护红线 occupies red line": occupied(overlaps["redlines"]),
-            "占用红线面积 red line m²": overlaps["redlines"].round(2).to_numpy(),
-            "占用永久基本农田 occupies basic farmland": occupied(overlaps["farmland"]),
-            "占用农田面积 farmland m²": overlaps["farmland"].round(2).to_numpy(),
-            "涉及其他管控图层 other controlled layers": other_hits,
-            "其他管控面积 other controlled m²": others.sum(axis=1, min_count=1).round(2).to_numpy(),
-        },
-        index=sites.index,
-    )
+    measures(overlaps["other_controlled"].to_numpy(dtype=float), "其他管控面积 other controlled")
+    return pd.DataFrame(columns, index=sites.index)
 
 
 def write_screening(screening: Screening, directory: str | Path) -> dict[str, Path]:

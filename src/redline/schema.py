@@ -13,11 +13,16 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 __all__ = [
+    "BARRIER_KINDS",
     "CORRIDOR_CLASSES",
+    "FOREST_LEVELS",
     "GENERAL_CONSTRUCTION",
+    "GEOHAZARD_LEVELS",
+    "HERITAGE_ZONES",
     "LANDCOVER_CLASSES",
     "LAYER_SPECS",
     "OPEN_VOCABULARIES",
+    "PARK_ZONES",
     "PROJECT_TYPES",
     "PROJECT_TYPE_ALIASES",
     "PROJECT_TYPE_KINDS",
@@ -89,6 +94,17 @@ ZONES: Final = ("key", "restricted", "prohibited", "optimized")
 RESERVE_ZONES: Final = ("core", "buffer", "experimental", "core_protection", "general_control")
 WATER_LEVELS: Final = ("1", "2", "quasi")
 CORRIDOR_CLASSES: Final = ("provincial", "secondary")
+#: 林地保护等级 Ⅰ–Ⅳ (Ⅰ: closed to every construction project).
+FOREST_LEVELS: Final = ("I", "II", "III", "IV")
+#: 国家公园 zones: 核心保护区, 一般控制区.
+PARK_ZONES: Final = ("core_protection", "general_control")
+#: 地质灾害危险区, then the 易发区 by susceptibility (高、中、低易发区).
+GEOHAZARD_LEVELS: Final = ("danger", "high", "medium", "low")
+#: 文物保护单位的保护范围 and 建设控制地带.
+HERITAGE_ZONES: Final = ("protection", "construction_control")
+#: Kinds of ecological barrier the 2014 opinions name (二(四)5): the 长吉 "green heart" and the
+#: barrier belts.
+BARRIER_KINDS: Final = ("green_heart", "barrier_belt")
 
 _SPECS = (
     LayerSpec(
@@ -118,7 +134,34 @@ _SPECS = (
     ),
     LayerSpec("boundary", "行政区划", "Administrative boundaries", "polygon",
               required={"level": ("province", "prefecture", "county")}),
+    LayerSpec("urban_boundary", "城镇开发边界", "Urban development boundary", "polygon"),
+    LayerSpec(
+        "forest_land", "林地", "Forest land", "polygon",
+        required={"protection_level": FOREST_LEVELS}, optional=("public_welfare",),
+    ),
+    LayerSpec(
+        "national_parks", "国家公园", "National parks", "polygon",
+        required={"zone": PARK_ZONES}, optional=("park",),
+    ),
+    LayerSpec("cultivated_land", "耕地", "Cultivated land", "polygon",
+              optional=("black_soil",)),
+    LayerSpec(
+        "geohazard", "地质灾害易发区与危险区", "Geological hazard prone and danger zones",
+        "polygon", required={"level": GEOHAZARD_LEVELS}, optional=("hazard",),
+    ),
+    LayerSpec(
+        "heritage", "文物保护范围与建设控制地带",
+        "Heritage protection ranges and construction-control zones", "polygon",
+        required={"zone": HERITAGE_ZONES}, optional=("site", "level"),
+    ),
+    LayerSpec("river_management", "河湖管理范围", "River and lake management zones", "polygon",
+              optional=("waterbody",)),
+    LayerSpec(
+        "ecological_barrier", "生态屏障与绿心", "Ecological barriers and green heart", "polygon",
+        required={"category": BARRIER_KINDS},
+    ),
 )
+
 
 #: Vector layer kinds, by canonical name, in drawing order.
 LAYER_SPECS: Final = MappingProxyType({spec.kind: spec for spec in _SPECS})
@@ -183,6 +226,41 @@ VALUE_ALIASES: Final = MappingProxyType({
     ("boundary", "level"): {"省": "province", "省级": "province", "市": "prefecture",
                             "地级": "prefecture", "州": "prefecture", "县": "county",
                             "县级": "county"},
+    ("forest_land", "protection_level"): {
+        **{f"{roman}{suffix}": level
+           for level, romans in (("I", ("Ⅰ", "I", "一", "1")), ("II", ("Ⅱ", "II", "二", "2")),
+                                 ("III", ("Ⅲ", "III", "三", "3")), ("IV", ("Ⅳ", "IV", "四", "4")))
+           for roman in romans for suffix in ("级", "级保护林地", "级林地")},
+        "Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "1": "I", "2": "II", "3": "III", "4": "IV",
+    },
+    ("forest_land", "public_welfare"): {
+        "国家级一级公益林": "national_1", "一级国家级公益林": "national_1",
+        "国家一级公益林": "national_1",
+        "国家级二级公益林": "national_2", "二级国家级公益林": "national_2",
+        "国家二级公益林": "national_2",
+        "国家级三级公益林": "national_3", "三级国家级公益林": "national_3",
+        "国家级公益林": "national", "地方公益林": "local", "省级公益林": "local",
+        "商品林": "commercial", "非公益林": "commercial",
+    },
+    ("national_parks", "zone"): {"核心保护区": "core_protection", "核心区": "core_protection",
+                                 "一般控制区": "general_control"},
+    ("cultivated_land", "black_soil"): {
+        "黑土地": "yes", "黑土": "yes", "是": "yes", "1": "yes", "true": "yes", "True": "yes",
+        "非黑土地": "no", "否": "no", "0": "no", "false": "no", "False": "no",
+    },
+    ("geohazard", "level"): {
+        "危险区": "danger", "地质灾害危险区": "danger",
+        "高易发区": "high", "地质灾害高易发区": "high", "高易发": "high",
+        "中易发区": "medium", "地质灾害中易发区": "medium", "中易发": "medium",
+        "低易发区": "low", "地质灾害低易发区": "low", "低易发": "low",
+    },
+    ("heritage", "zone"): {
+        "保护范围": "protection", "文物保护范围": "protection",
+        "建设控制地带": "construction_control", "建控地带": "construction_control",
+    },
+    ("ecological_barrier", "category"): {"绿心": "green_heart", "生态绿心": "green_heart",
+                                         "生态屏障": "barrier_belt", "生态屏障带": "barrier_belt",
+                                         "屏障带": "barrier_belt"},
 })
 
 #: Fields whose values are free text, with conventional canonical values (the built-in aliases

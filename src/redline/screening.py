@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from geopandas.array import from_shapely
 
 from redline import schema
@@ -78,16 +79,34 @@ _FINDING_DTYPES: dict[str, Any] = {
 }
 #: Findings of one rule as column arrays, before they become one frame.
 _Columns = dict[str, np.ndarray]
-#: Columns of :attr:`Screening.layer_overlaps`: the site's overlap (m²) with each controlled
-#: polygon layer as drawn — layer kind, and the selector on it (``None``: every feature).
+#: Controlled polygon layers whose overlap with every site is measured whatever the rules say
+#: (the basis of the 三线 table): column of :attr:`Screening.layer_overlaps` → layer kind, and
+#: the selector on it (``None``: every feature).
 LAYER_OVERLAPS = {
     "redlines": ("redlines", None),
     "farmland": ("farmland", None),
+    "urban_boundary": ("urban_boundary", None),
+    "cultivated_land": ("cultivated_land", None),
+    "forest_land": ("forest_land", None),
     "reserves": ("reserves", None),
     "water_sources": ("water_sources", None),
     "scenic": ("scenic", None),
     "prohibited_zone": ("zoning", ("zone", "prohibited")),
+    "national_parks": ("national_parks", None),
+    "heritage": ("heritage", None),
+    "river_management": ("river_management", None),
+    "geohazard_danger": ("geohazard", ("level", "danger")),
+    "ecological_barrier": ("ecological_barrier", None),
 }
+#: Columns of :data:`LAYER_OVERLAPS` that make up "other controlled land" in the 三线 table;
+#: their union (land in two of them counted once) is the column ``other_controlled``.
+OTHER_CONTROLLED = (
+    "reserves", "water_sources", "scenic", "prohibited_zone", "national_parks", "heritage",
+    "river_management", "geohazard_danger", "ecological_barrier",
+)
+#: An ``outside`` finding needs more of the site outside than this (m² for polygons, m for
+#: lines; any point for points): less is floating-point noise along a shared edge.
+OUTSIDE_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -102,8 +121,12 @@ class Screening:
         One row per (site, rule, layer feature), columns :data:`FINDING_COLUMNS`; geometry is the
         overlap (or the site, for proximity and raster findings), in the working CRS.
     layer_overlaps
-        Overlap area (m²) of every site with every polygon layer kind, whatever the rules say —
-        the basis of the 三线 table. Indexed like ``sites``.
+        Every site's overlap with every controlled layer of :data:`LAYER_OVERLAPS` (the union
+        of its features) whatever the rules say, in the site's own measure: m² for polygons,
+        m for lines, the number of points for points; ``other_controlled``, the union of the
+        :data:`OTHER_CONTROLLED` layers; ``site_measure``, the site's own area, length or
+        number of points. NaN where the planning lacks the layer. The basis of the 三线
+        table. Indexed like ``sites``.
     planning, rules
         What the sites were screened against.
 
@@ -175,16 +198,15 @@ class Screening:
         >>> import redline
         >>> from redline import datasets
         >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
-        >>> result.three_lines().iloc[7]
-        项目编号 site_id                                          JL-0008
-        项目名称 name                                       镇赉砂石料场14号
-        结论 verdict                                     禁止 prohibited
-        占用生态保护红线 occupies red line                           是 yes
-        占用红线面积 red line m²                                 5887.94
-        占用永久基本农田 occupies basic farmland                      否 no
-        占用农田面积 farmland m²                                     0.0
-        涉及其他管控图层 other controlled layers    自然保护区 nature reserve; ...
-        其他管控面积 other controlled m²                        11775.89
+        >>> table = result.three_lines()
+        >>> table.iloc[7][["项目编号 site_id", "占用红线面积 red line m²",
+        ...                 "城镇开发边界 urban development boundary",
+        ...                 "其他管控面积 other controlled m²", "其他管控面积 other controlled 亩"]]
+        项目编号 site_id                                JL-0008
+        占用红线面积 red line m²                          5887.94
+        城镇开发边界 urban development boundary         外 outside
+        其他管控面积 other controlled m²                  5887.94
+        其他管控面积 other controlled 亩                     8.83
         Name: 7, dtype: object
         """
         from redline.report import three_lines_table
@@ -318,7 +340,7 @@ def screen_frame(
     by_layer = ruleset.by_layer()
     overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
     findings: list[_Columns | None] = []
-    totals: dict[str, np.ndarray] = {}
+    layer_pairs: dict[str, _Columns] = {}
     layers: Iterable[str] = [*by_layer, *sorted(overlap_layers - set(by_layer))]
     if progress:
         from tqdm.auto import tqdm
@@ -343,18 +365,13 @@ def screen_frame(
                           f"{layer} data cover only part of the site (nodata or off the "
                           "raster); the rest could hold what the rules look for")
         else:
-            found, pairs = _vector_findings(layer, layer_rules, run)
-            for column, (kind, selector) in LAYER_OVERLAPS.items():
-                if kind == layer:
-                    totals[column] = _overlap_totals(pairs, planning[layer], selector,
-                                                     n=len(sites))
+            found, layer_pairs[layer] = _vector_findings(layer, layer_rules, run)
         findings.extend(found)
 
     table, columns = _findings_table(findings, ids=ids, order=ruleset.ids,
                                      crs=planning.crs)
     out = _with_verdicts(sites, columns, reasons=reasons, ids=ids, types=types)
-    layer_overlaps = pd.DataFrame({name: totals.get(name, np.full(len(sites), np.nan))
-                                   for name in LAYER_OVERLAPS}, index=sites.index)
+    layer_overlaps = _layer_overlaps(run, layer_pairs, index=sites.index)
     return Screening(sites=out, findings=table, layer_overlaps=layer_overlaps,
                      planning=planning, rules=ruleset)
 
@@ -554,6 +571,10 @@ def _vector_findings(
         if rule.test == "overlap":
             hits = _take(pairs, selected[pairs["feature"]])
             found.append(_rows(rule, hits, run, features=features, prepared=prepared))
+        elif rule.test == "outside":
+            hits, geometry, text = _outside(_take(pairs, selected[pairs["feature"]]), prepared,
+                                            run)
+            found.append(_rows(rule, hits, run, measure=text, geometry=geometry))
         elif rule.test == "proximity" and near is not None:
             within = near["distance_m"] <= rule.distance_m
             hits = _take(near, selected[near["feature"]] & within)
@@ -579,14 +600,117 @@ def _take(columns: _Columns, rows: np.ndarray) -> _Columns:
     return {name: values[rows] for name, values in columns.items()}
 
 
-def _overlap_totals(pairs: _Columns, features: gpd.GeoDataFrame,
-                    selector: tuple[str, str] | None, *, n: int) -> np.ndarray:
-    """Overlap area (m²) of each site with the selected features of one layer."""
-    if selector is not None:
-        field_name, value = selector
-        pairs = _take(pairs, features[field_name].to_numpy()[pairs["feature"]] == value)
-    totals = np.bincount(pairs["subject"], weights=pairs["overlap_m2"], minlength=n)
-    return totals.astype(np.float64)  # bincount of no pairs is int64
+def _layer_overlaps(run: _Run, layer_pairs: dict[str, _Columns], *,
+                    index: pd.Index) -> pd.DataFrame:
+    """:attr:`Screening.layer_overlaps` from the overlap pairs of every vector layer."""
+    columns: dict[str, np.ndarray] = {}
+    groups: dict[str, tuple[PreparedLayer, _Columns]] = {}
+    for name, (kind, selector) in LAYER_OVERLAPS.items():
+        if kind not in layer_pairs:
+            columns[name] = np.full(len(run.geoms), np.nan)
+            continue
+        pairs = layer_pairs[kind]
+        if selector is not None:
+            field_name, value = selector
+            chosen = run.planning[kind][field_name].to_numpy()[pairs["feature"]] == value
+            pairs = _take(pairs, chosen)
+        groups[name] = (run.planning.prepared(kind), pairs)
+        columns[name] = _covered(run.geoms, [groups[name]])[0]
+    others = [groups[name] for name in OTHER_CONTROLLED if name in groups]
+    columns["other_controlled"] = (_covered(run.geoms, others)[0] if others
+                                   else np.full(len(run.geoms), np.nan))
+    columns["site_measure"] = _own_measure(run.geoms)
+    return pd.DataFrame(columns, index=index)
+
+
+def _own_measure(geoms: np.ndarray) -> np.ndarray:
+    """Area (polygons), length (lines) or number of points (points) of each geometry; 0 for
+    none."""
+    out = np.zeros(len(geoms))
+    dim = shapely.get_dimensions(geoms)
+    out[dim == 2] = shapely.area(geoms[dim == 2])
+    out[dim == 1] = shapely.length(geoms[dim == 1])
+    out[dim == 0] = shapely.get_num_geometries(geoms[dim == 0])
+    return out
+
+
+def _covered(
+    geoms: np.ndarray, groups: list[tuple[PreparedLayer, _Columns]], *, geometry: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The part of each site covered by the union of the features in ``groups`` (a prepared
+    layer with overlap pairs on it, contacts excluded).
+
+    Returns its measure in the site's own dimension (m², m, points: features that overlap one
+    another are counted once), and, with ``geometry``, its shape (``None`` where nothing is
+    covered). A site lying in one feature, or met by one feature only, takes the engine's
+    measure; only the others are intersected and dissolved here.
+    """
+    n = len(geoms)
+    measure, shape = np.zeros(n), np.full(n, None, dtype=object)
+    subject: np.ndarray = (np.concatenate([pairs["subject"] for _, pairs in groups]) if groups
+                           else np.empty(0, dtype=np.int64))
+    if not len(subject):
+        return measure, shape
+    dim = shapely.get_dimensions(geoms)
+    pair_dim = dim[subject]
+    pair_measure = np.concatenate([
+        np.where(dim[pairs["subject"]] == 2, pairs["overlap_m2"], pairs["overlap_m"])
+        for _, pairs in groups])
+    share = np.concatenate([pairs["overlap_share"] for _, pairs in groups])
+    count = np.bincount(subject, minlength=n)
+    whole = np.zeros(n, dtype=bool)
+    whole[subject[(share >= 1.0) & (pair_dim > 0)]] = True
+    measure[whole] = _own_measure(geoms[whole])
+    shape[whole] = geoms[whole]
+    single = (count[subject] == 1) & ~whole[subject] & (pair_dim > 0) & (not geometry)
+    measure[subject[single]] = pair_measure[single]
+    todo = ~whole & (count > 0)
+    todo[subject[single]] = False
+    if not todo.any():
+        return measure, shape
+    pieces, owner = [], []
+    for prepared, pairs in groups:
+        wanted = todo[pairs["subject"]]
+        s, f = pairs["subject"][wanted], pairs["feature"][wanted]
+        pieces.append(pair_geometries(geoms, prepared, s, f))
+        owner.append(s)
+    piece, site = np.concatenate(pieces), np.concatenate(owner)
+    order = np.argsort(site, kind="stable")
+    sites, first = np.unique(site[order], return_index=True)
+    dissolved = np.array([shapely.union_all(part) for part in np.split(piece[order], first[1:])],
+                         dtype=object)
+    shape[sites] = dissolved
+    measure[sites] = np.where(
+        dim[sites] == 2, shapely.area(dissolved),
+        np.where(dim[sites] == 1, shapely.length(dissolved),
+                 shapely.get_num_geometries(dissolved)))
+    return measure, shape
+
+
+def _outside(pairs: _Columns, prepared: PreparedLayer,
+             run: _Run) -> tuple[_Columns, np.ndarray, list[str]]:
+    """Sites with more than :data:`OUTSIDE_TOLERANCE` of themselves outside the union of the
+    features of ``pairs`` (an ``outside`` rule): hit rows, the outside part of each, and the
+    measure text."""
+    covered, inside = _covered(run.geoms, [(prepared, pairs)], geometry=True)
+    own = _own_measure(run.geoms)
+    outside = np.maximum(own - covered, 0.0)
+    dim = shapely.get_dimensions(run.geoms)
+    hit = np.flatnonzero(outside > np.where(dim == 0, 0.5, OUTSIDE_TOLERANCE))
+    partly = pd.notna(inside[hit])
+    geometry = run.geoms[hit].copy()
+    geometry[partly] = shapely.difference(run.geoms[hit][partly], inside[hit][partly])
+    share = outside[hit] / own[hit]
+    unit = np.select([dim[hit] == 2, dim[hit] == 1], ["m²", "m"], "points")
+    text = [f"{'partly outside' if part else 'outside'}: {value:,.2f} {u} ({fraction:.0%})"
+            for part, value, u, fraction in zip(partly, outside[hit], unit, share, strict=True)]
+    hits = {
+        "subject": hit,
+        "overlap_m2": np.where(dim[hit] == 2, outside[hit], 0.0),
+        "overlap_m": np.where(dim[hit] == 1, outside[hit], 0.0),
+        "overlap_share": share,
+    }
+    return hits, geometry, text
 
 
 def _raster_findings(
@@ -625,6 +749,7 @@ def _rows(
     features: gpd.GeoDataFrame | None = None,
     prepared: PreparedLayer | None = None,
     measure: Iterable[str] | None = None,
+    geometry: np.ndarray | None = None,
 ) -> _Columns | None:
     """Findings of one rule from its candidate rows (column arrays: ``subject``, and
     ``feature`` for vector layers), keeping those the site's project type makes a finding,
@@ -675,9 +800,11 @@ def _rows(
         rows["feature_name"] = features["name"].to_numpy(dtype=object)[feature]
         if rule.where:  # the superseded zone values the selection read as those in force
             rows["value_mapping"] = rule.value_mappings(features)[feature]
-    # overlap findings carry the overlap itself (the engine's, where it found it whole); the
-    # others the site
-    if prepared is None:
+    # overlap findings carry the overlap itself (the engine's, where it found it whole;
+    # outside findings the part outside); the others the site
+    if geometry is not None:
+        rows["geometry"] = geometry[keep]
+    elif prepared is None:
         rows["geometry"] = run.geoms[subject]
     else:
         rows["geometry"] = hits["geometry"].copy()

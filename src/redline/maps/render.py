@@ -774,10 +774,17 @@ def _category(kind: str, gdf: gpd.GeoDataFrame) -> pd.Series:
         )
         split = (zone == "restricted") & subtype.isin(["agricultural", "ecological"])
         return zone.where(~split, zone + "." + subtype.astype(str))
-    if kind == "reserves":
+    if kind in ("reserves", "national_parks", "heritage"):
         return gdf["zone"].astype(str)
-    if kind in ("water_sources", "boundary"):
+    if kind in ("water_sources", "boundary", "geohazard"):
         return gdf["level"].astype(str)
+    if kind == "forest_land":
+        return gdf["protection_level"].astype(str)
+    if kind == "ecological_barrier":
+        return gdf["category"].astype(str)
+    if kind == "cultivated_land" and "black_soil" in gdf:
+        black = (gdf["black_soil"] == "yes").to_numpy()
+        return pd.Series(np.where(black, "cultivated_land.black_soil", kind), index=gdf.index)
     return pd.Series(kind, index=gdf.index)
 
 

@@ -291,6 +291,100 @@ def _single(kind: str, colour: str, fill: str, opacity: float, weight: float) ->
     return {kind: Swatch(spec.label_zh, spec.label_en, colour, fill, opacity, weight)}
 
 
+_URBAN_BOUNDARY = {
+    "urban_boundary": Swatch(
+        schema.LAYER_SPECS["urban_boundary"].label_zh,
+        schema.LAYER_SPECS["urban_boundary"].label_en,
+        "#6a3d9a",
+        None,
+        weight=2.0,
+        dash="8 4",
+    )
+}
+_FOREST = _swatches(
+    "forest_land",
+    "protection_level",
+    {
+        "I": (
+            "forest land, protection level I",
+            "#00441b",
+            {"fill": "#006d2c", "fill_opacity": 0.5},
+        ),
+        "II": ("forest land, level II", "#006d2c", {"fill": "#41ab5d", "fill_opacity": 0.4}),
+        "III": ("forest land, level III", "#238b45", {"fill": "#a1d99b", "fill_opacity": 0.35}),
+        "IV": ("forest land, level IV", "#41ab5d", {"fill": "#e5f5e0", "fill_opacity": 0.35}),
+    },
+)
+_PARKS = _swatches(
+    "national_parks",
+    "zone",
+    {
+        "core_protection": (
+            "national park core protection zone",
+            "#3f007d",
+            {"fill": "#6a51a3", "fill_opacity": 0.5, "weight": 1.5},
+        ),
+        "general_control": (
+            "national park general control zone",
+            "#54278f",
+            {"fill": "#dadaeb", "fill_opacity": 0.4, "weight": 1.5},
+        ),
+    },
+)
+_CULTIVATED = {
+    "cultivated_land": Swatch("耕地", "cultivated land", "#d8b365", "#f6e8c3", 0.3, 0.4),
+    "cultivated_land.black_soil": Swatch(
+        "耕地（黑土地）", "cultivated land, black soil", "#8c510a", "#bf812d", 0.3, 0.4
+    ),
+}
+_GEOHAZARD = _swatches(
+    "geohazard",
+    "level",
+    {
+        "danger": ("geohazard danger zone", "#7f0000", {"fill": "#d7301f", "fill_opacity": 0.5}),
+        "high": ("geohazard prone area, high", "#b30000", {"fill": "#fc8d59", "fill_opacity": 0.3}),
+        "medium": (
+            "geohazard prone area, medium",
+            "#d7301f",
+            {"fill": "#fdbb84", "fill_opacity": 0.3},
+        ),
+        "low": ("geohazard prone area, low", "#ef6548", {"fill": "#fee8c8", "fill_opacity": 0.3}),
+    },
+)
+_HERITAGE = _swatches(
+    "heritage",
+    "zone",
+    {
+        "protection": (
+            "heritage protection range",
+            "#662506",
+            {"fill": "#993404", "fill_opacity": 0.55, "weight": 1.5},
+        ),
+        "construction_control": (
+            "heritage construction-control zone",
+            "#993404",
+            {"fill": "#fec44f", "fill_opacity": 0.35, "weight": 1.2, "dash": "4 3"},
+        ),
+    },
+)
+_BARRIER = _swatches(
+    "ecological_barrier",
+    "category",
+    {
+        "green_heart": (
+            "green heart",
+            "#00441b",
+            {"fill": "#74c476", "fill_opacity": 0.3, "weight": 1.5},
+        ),
+        "barrier_belt": (
+            "ecological barrier belt",
+            "#006d2c",
+            {"fill": "#c7e9c0", "fill_opacity": 0.3, "weight": 1.5, "dash": "6 3"},
+        ),
+    },
+)
+
+
 #: Map layer → category key → swatch. Planning kinds use canonical values as keys (zoning:
 #: ``zone`` or ``"restricted.<subtype>"``); ``sites`` uses verdicts, ``findings`` severities,
 #: ``corridors`` corridor classes, ``corridor_lines`` the line layer kinds.
@@ -305,6 +399,16 @@ PALETTES: Final[Mapping[str, Mapping[str, Swatch]]] = MappingProxyType(
         "corridors": MappingProxyType(_CORRIDORS),
         "corridor_lines": MappingProxyType(_CORRIDOR_LINES),
         "boundary": MappingProxyType(_BOUNDARY),
+        "urban_boundary": MappingProxyType(_URBAN_BOUNDARY),
+        "forest_land": MappingProxyType(_FOREST),
+        "national_parks": MappingProxyType(_PARKS),
+        "cultivated_land": MappingProxyType(_CULTIVATED),
+        "geohazard": MappingProxyType(_GEOHAZARD),
+        "heritage": MappingProxyType(_HERITAGE),
+        "river_management": MappingProxyType(
+            _single("river_management", "#0570b0", "#74a9cf", 0.35, 0.8)
+        ),
+        "ecological_barrier": MappingProxyType(_BARRIER),
         "findings": MappingProxyType(_FINDINGS),
         "sites": MappingProxyType(_SITES),
     }

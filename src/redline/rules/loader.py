@@ -265,7 +265,7 @@ def load_rules(path: str | Path | None = None, *, extend: bool = True) -> RuleSe
     >>> rules["NR-CORE"].severity_for("tourism")
     'prohibited'
     >>> sorted(rules.layers_needed())[:3]
-    ['dem', 'farmland', 'landcover']
+    ['cultivated_land', 'dem', 'ecological_barrier']
     """
     if path is None:
         return _bundled()

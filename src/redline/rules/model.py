@@ -152,7 +152,9 @@ class Rule:
     layer
         Layer kind tested: a vector kind, ``"corridors"`` or a raster kind (:data:`RULE_LAYERS`).
     test
-        ``"overlap"``, ``"proximity"``, ``"severance"``, ``"landcover_share"`` or ``"slope"``.
+        ``"overlap"``, ``"proximity"``, ``"outside"`` (a finding when part of the site lies
+        outside the selected features, e.g. outside the urban development boundary),
+        ``"severance"``, ``"landcover_share"`` or ``"slope"``.
     severity
         Severity of a finding for project types without their own entry.
     clause
@@ -439,6 +441,8 @@ class Rule:
         """
         if self.test == "overlap":
             return "any area"
+        if self.test == "outside":
+            return "any part outside"
         if self.test == "proximity":
             return f"≤ {self.distance_m:g} m"
         if self.test == "severance":
@@ -606,8 +610,9 @@ class RuleSet:
         --------
         >>> from redline.rules import load_rules
         >>> sorted(load_rules().layers_needed())
-        ['dem', 'farmland', 'landcover', 'redlines', 'reserves', 'rivers', 'roads_rails',
-         'scenic', 'water_sources', 'zoning']
+        ['cultivated_land', 'dem', 'ecological_barrier', 'farmland', 'forest_land', 'geohazard',
+         'heritage', 'landcover', 'national_parks', 'redlines', 'reserves', 'river_management',
+         'rivers', 'roads_rails', 'scenic', 'urban_boundary', 'water_sources', 'zoning']
         """
         needed: set[str] = set()
         for rule in self.rules:
@@ -684,7 +689,7 @@ class RuleSet:
         ...                  corridor_half_widths_m={"rivers.provincial": 1500})
         >>> merged = jilin.merge(county, disable=["SLOPE-STEEP"])
         >>> merged.id, len(jilin), len(merged), merged.corridor_half_widths_m["rivers.provincial"]
-        ('jilin+county', 24, 23, 1500.0)
+        ('jilin+county', 37, 36, 1500.0)
         """
         disable = tuple(disable)
         problems = [

@@ -49,11 +49,13 @@ CORRIDOR_FIELDS: Final = ("feature_id", "name", "source_layer", "corridor")
 #: Layer kinds a rule may test. ``boundary`` is the assessed extent, not a rule layer.
 RULE_LAYERS: Final = (*(k for k in VECTOR_KINDS if k != "boundary"), CORRIDORS, *RASTER_KINDS)
 #: How a site is tested against a layer.
-RULE_TESTS: Final = ("overlap", "proximity", "severance", "landcover_share", "slope")
+RULE_TESTS: Final = ("overlap", "proximity", "outside", "severance", "landcover_share", "slope")
 #: Which tests make sense on which layer kind.
 TESTS_BY_LAYER: Final = {
     **{
-        kind: ("proximity",) if LAYER_SPECS[kind].geometry == "line" else ("overlap", "proximity")
+        kind: ("proximity",)
+        if LAYER_SPECS[kind].geometry == "line"
+        else ("overlap", "proximity", "outside")
         for kind in RULE_LAYERS
         if kind in LAYER_SPECS
     },
