@@ -13,9 +13,11 @@ copied from any official plan; ``sample_shapefiles/PROVENANCE.md`` says what is 
 
 The generator is the package ``data/sample``, one module per layer kind (``zoning``,
 ``reserves``, ``water_sources``, ``scenic``, ``redlines``, ``farmland``, ``rivers``,
-``roads_rails``, ``boundary``, ``dem``, ``landcover``, ``sites``, ``parcels``), with what they
-share in ``common`` and ``grid``, the order of the planning layers in ``layers`` and the
-writing in ``write``; this file runs it.
+``roads_rails``, ``boundary``, the territorial-plan layers ``urban_boundary``, ``forest_land``,
+``national_parks``, ``cultivated_land``, ``geohazard``, ``heritage``, ``river_management``,
+``ecological_barrier``, then ``dem``, ``landcover``, ``sites``, ``parcels``), with what they
+share in ``common`` and ``grid``, the order of the planning layers in ``layers`` and ``plan``
+and the writing in ``write``; this file runs it.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the generator's pack
 from sample.common import KM, OUT, log, sync_reference
 from sample.dem import make_dem, slope_degrees
 from sample.grid import DEM_RES, LC_RES, Grid
-from sample.landcover import make_landcover
+from sample.landcover import make_landcover, with_built_up_cores
 from sample.layers import build_layers
 from sample.parcels import make_parcels
+from sample.plan import build_plan_layers
 from sample.sites import make_context, make_sites
 from sample.write import write_all
 
@@ -56,9 +59,11 @@ def build(out_dir: Path) -> None:
     landcover = make_landcover(lc_grid, layers, dem_hi)
     dem = np.where(inside, dem, np.int16(-32768)).astype(np.int16)
     ctx = make_context(layers, dem_grid, slope, lc_grid, landcover)
-    sites = make_sites(ctx)
+    plan = build_plan_layers(layers)
+    sites = make_sites(ctx, plan)
+    landcover = with_built_up_cores(landcover, lc_grid, sites)
     parcels = make_parcels(layers)
-    write_all(out_dir, layers, sites, parcels, landcover, lc_grid, dem, dem_grid)
+    write_all(out_dir, layers, plan, sites, parcels, landcover, lc_grid, dem, dem_grid)
     east = inside & (dem > 500)
     log.info(
         "dem max %d m; %.1f %% of land above 500 m is steeper than 25°",

@@ -54,7 +54,7 @@ def assert_same_outputs(got: dict, want: dict) -> None:
 
 def test_chunked_outputs_equal_the_whole_screening(tmp_path, planning, oracle):
     out = screen_file(datasets.get_path("sites"), tmp_path, planning=planning, chunk_size=50)
-    assert (out.n_sites, out.n_chunks) == (235, 5)
+    assert (out.n_sites, out.n_chunks) == (247, 5)
     assert_same_outputs(out.paths, oracle)
     assert out.n_findings == len(pd.read_csv(oracle["findings"], encoding="utf-8-sig"))
     want = pd.read_csv(oracle["summary"], encoding="utf-8-sig")
@@ -64,7 +64,7 @@ def test_chunked_outputs_equal_the_whole_screening(tmp_path, planning, oracle):
 
 def test_one_chunk_gathered(tmp_path, planning, oracle):
     path = datasets.get_path("sites")
-    out = screen_file(path, tmp_path, planning=planning, chunk_size=10_000, gather_up_to=235)
+    out = screen_file(path, tmp_path, planning=planning, chunk_size=10_000, gather_up_to=247)
     assert out.n_chunks == 1
     assert_same_outputs(out.paths, oracle)
     whole = redline.screen(read_layer(path), planning)
@@ -76,7 +76,7 @@ def test_gathers_only_up_to_the_limit(tmp_path, planning):
     path = datasets.get_path("sites")
     assert screen_file(path, tmp_path, planning=planning, chunk_size=200).screening is None
     assert (
-        screen_file(path, tmp_path, planning=planning, chunk_size=200, gather_up_to=234).screening
+        screen_file(path, tmp_path, planning=planning, chunk_size=200, gather_up_to=246).screening
         is None
     )
 

@@ -22,6 +22,7 @@ from pyproj import CRS
 
 from redline import datasets
 from redline.crs import JILIN_LONLAT_BOUNDS, WORKING_CRS
+from redline.planning import load_planning
 from redline.schema import (
     GENERAL_CONSTRUCTION,
     LANDCOVER_CLASSES,
@@ -333,11 +334,62 @@ def test_special_sites_sit_where_their_note_says(
     outside = note.str.contains("吉林省界外")
     assert outside.sum() == 2
     assert not shapely.intersects(working.geometry[outside].values, province).any()
-    for place in ("长春宽城区铁北", "吉林哈达湾", "四平铁东", "通化二道江", "辽源西安区"):
+    places = ("长春宽城区铁北", "吉林哈达湾", "四平铁东", "辽源龙山区辽河两岸", "辽源西安",
+              "通化江东", "白城洮北区铁东", "洮南洮东")  # the eight of the 2014 opinions, 二(一)2
+    for place in places:
         assert sites["name"].str.contains(place).sum() == 1, place
+    assert not sites["name"].str.contains("二道江").any()  # not named by the opinions
     songhua = note.str.contains("横穿松花江")
     assert songhua.sum() == 1
     assert working.geometry[songhua].iloc[0].length >= 10_000
+
+
+@pytest.mark.parametrize(
+    ("note", "kind", "field", "value"),
+    [
+        ("Ⅰ级保护林地内", "forest_land", "保护", "Ⅰ级"),
+        ("国家公园核心保护区内", "national_parks", "功能区", "核心保护区"),
+        ("国家公园一般控制区内", "national_parks", "功能区", "一般控制区"),
+        ("文物保护范围内", "heritage", "范围", "保护范围"),
+        ("文物建设控制地带内", "heritage", "范围", "建设控制地带"),
+        ("地质灾害危险区内", "geohazard", "分区", "危险区"),
+        ("占用黑土地", "cultivated_land", "黑土地", "黑土地"),
+        ("绿心", "ecological_barrier", "类型", "绿心"),
+    ],
+)
+def test_territorial_plan_sites_sit_in_their_layer(
+    sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], note: str, kind: str,
+    field: str, value: str,
+) -> None:
+    chosen = sites["note"].fillna("").str.contains(note)
+    layer = layers[kind]
+    assert chosen.sum() == 1 and _within(sites[chosen], layer[layer[field] == value]).all()
+
+
+def test_renewal_areas_and_straddling_site_against_the_urban_boundary(
+    sites: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]
+) -> None:
+    urban = shapely.union_all(layers["urban_boundary"].to_crs(WORKING_CRS).geometry.values)
+    working = sites.to_crs(WORKING_CRS)
+    renewal = working[sites["name"].str.contains("老工业区")]
+    assert len(renewal) == 8 and shapely.within(renewal.geometry.values, urban).all()
+    straddle = working[sites["note"].fillna("").str.contains("一半在城镇开发边界外")].geometry
+    assert len(straddle) == 1
+    inside = shapely.intersection(straddle.iloc[0], urban).area / straddle.iloc[0].area
+    assert 0.05 < inside < 0.95
+
+
+def test_renewal_areas_are_built_up(sites: gpd.GeoDataFrame) -> None:
+    """The 2014 opinions' old industrial areas read built-up (8), not forest, on the land
+    cover (the sample once had 吉林哈达湾 at 100 % forest)."""
+    from redline.raster import landcover_shares
+
+    planning = load_planning()
+    renewal = sites[sites["name"].str.contains("老工业区")].to_crs(planning.crs)
+    shares = landcover_shares(renewal.geometry.values, planning.rasters["landcover"],
+                              crs=planning.crs)
+    assert (shares["share_built_up"] > 0.99).all()
+    assert (shares.get("share_forest", 0) == 0).all()
 
 
 def test_parcels(layers: dict[str, gpd.GeoDataFrame]) -> None:

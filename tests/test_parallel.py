@@ -213,11 +213,11 @@ def test_chunked_file_on_the_cluster_equals_the_whole(client, planning, oracle, 
         datasets.get_path("sites"),
         tmp_path,
         planning=planning,
-        chunk_size=120,
+        chunk_size=124,
         client=client,
         gather_up_to=1000,
     )
-    assert (out.n_chunks, out.n_sites) == (2, 235)
+    assert (out.n_chunks, out.n_sites) == (2, 247)
     assert_same_screening(out.screening, oracle)
 
 
@@ -269,11 +269,11 @@ def test_fork_workers_only_for_large_batches_and_several_cores():
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
 def test_screen_on_forked_workers_equals_single_process(fork_small, sites, planning, oracle):
     got = redline.screen(sites, planning, n_jobs=2)
-    assert fork_small == [8]  # 235 sites in 8 chunks (4 per worker) on worker processes
+    assert fork_small == [8]  # 247 sites in 8 chunks (4 per worker) on worker processes
     assert_same_screening(got, oracle)
     assert got.planning is planning and got.rules == oracle.rules
     assert got.sites.index.equals(sites.index)
-    assert got.summary()["sites"].tolist() == [2, 64, 86, 30, 53]
+    assert got.summary()["sites"].tolist() == [2, 71, 94, 25, 55]
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")

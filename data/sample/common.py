@@ -121,6 +121,18 @@ FIELDS = {
     "scenic": {"feature_id": "BSM", "name": "名称", "category": "类别"},
     "rivers": {"feature_id": "BSM", "name": "名称", "corridor": "廊道"},
     "roads_rails": {"feature_id": "BSM", "name": "名称", "corridor": "廊道", "category": "类别"},
+    "urban_boundary": {"feature_id": "BSM", "name": "名称"},
+    "forest_land": {
+        "feature_id": "BSM", "name": "名称", "protection_level": "保护", "public_welfare": "公益林",
+    },
+    "national_parks": {"feature_id": "BSM", "name": "名称", "zone": "功能区", "park": "公园"},
+    "cultivated_land": {"feature_id": "BSM", "name": "名称", "black_soil": "黑土地"},
+    "geohazard": {"feature_id": "BSM", "name": "名称", "level": "分区", "hazard": "灾种"},
+    "heritage": {
+        "feature_id": "BSM", "name": "名称", "zone": "范围", "site": "文物", "level": "级别",
+    },
+    "river_management": {"feature_id": "BSM", "name": "名称", "waterbody": "水体"},
+    "ecological_barrier": {"feature_id": "BSM", "name": "名称", "category": "类型"},
 }
 # Values not covered by redline.schema.VALUE_ALIASES: manifest [values] tables.
 EXTRA_VALUES = {
@@ -354,3 +366,12 @@ def read_reference() -> Reference:
 
 def frame(rows: Sequence[Mapping[str, object]], geoms: list[BaseGeometry]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=WORKING_CRS)
+
+
+def per_prefecture(
+    cells: dict[str, BaseGeometry], geom: BaseGeometry, *, min_area: float = 1e5
+) -> list[tuple[str, BaseGeometry]]:
+    """``geom`` cut along the prefecture cells: (prefecture, part) for the non-trivial parts."""
+    parts = [(name, polygonal(shapely.intersection(geom, cell), min_area=min_area))
+             for name, cell in cells.items()]
+    return [(name, part) for name, part in parts if not part.is_empty]

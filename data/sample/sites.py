@@ -13,18 +13,36 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from redline.crs import WORKING_CRS
-from sample.common import GRID_BOUNDS, KM, PREFECTURES, TOWNS, meander, rng_for, to_lonlat, xy
+from sample.common import (
+    GRID_BOUNDS,
+    KM,
+    PREFECTURES,
+    TOWNS,
+    meander,
+    polygons_of,
+    rng_for,
+    to_lonlat,
+    xy,
+)
 from sample.grid import Grid
 from sample.layers import Layers
+from sample.plan import PlanLayers
 from sample.zoning import prefecture_of
 
-# Old industrial areas the 2014 opinions name for relocation / renewal.
+# The eight old industrial areas the 2014 opinions name for relocation / renewal (二(一)2). The
+# last three come after every other site (their ids follow the general projects'), so that the
+# ids of the sites made before them did not change when they were added.
 RELOCATION_SITES = (
     ("长春宽城区铁北老工业区改造", "商业", (125.338, 43.918), 14.0),
     ("吉林哈达湾老工业区搬迁改造", "住宅", (126.505, 43.872), 16.0),
     ("四平铁东老工业区改造", "工业", (124.385, 43.158), 12.0),
-    ("通化二道江老工业区改造", "工业", (126.030, 41.770), 10.0),
+    ("通化江东老工业区改造", "工业", (125.962, 41.738), 10.0),
     ("辽源西安区老工业区改造", "住宅", (125.158, 42.925), 9.0),
+)
+LATE_RELOCATION_SITES = (
+    ("辽源龙山区辽河两岸老工业区改造", "商业", (125.128, 42.880), 11.0),
+    ("白城洮北区铁东老工业区改造", "工业", (122.858, 45.612), 12.0),
+    ("洮南洮东老工业区改造", "住宅", (122.812, 45.338), 8.0),
 )
 
 
@@ -202,7 +220,7 @@ def sample_in(
     raise RuntimeError("no position found for a sample site; loosen the constraints")
 
 
-def make_sites(ctx: Context) -> gpd.GeoDataFrame:
+def make_sites(ctx: Context, plan: PlanLayers) -> gpd.GeoDataFrame:
     lay = ctx.layers
     mk = SiteMaker(ctx, [], [])
     res = lay.reserves
@@ -613,4 +631,67 @@ def make_sites(ctx: Context) -> gpd.GeoDataFrame:
             }[t]
         )
         mk.add(g, name=site_name(g, label, r), project_type=t, note="一般项目（随机分布）")
+    plan_sites(mk, ctx, plan, poly_site)
     return gpd.GeoDataFrame(mk.rows, geometry=mk.geoms, crs=WORKING_CRS)
+
+
+def plan_sites(
+    mk: SiteMaker,
+    ctx: Context,
+    plan: PlanLayers,
+    poly_site: Callable[..., Polygon],
+) -> None:
+    """Sites of the territorial-plan layers, after every other site (so the ids before them
+    stay): the last three old industrial areas the 2014 opinions name, and one site per new
+    rule."""
+    urban = shapely.union_all(plan.urban_boundary.geometry.values)
+    r = rng_for("sites-relocation-late")
+    for name, ptype, lonlat, area in LATE_RELOCATION_SITES:
+        g = site_polygon(xy(lonlat), area, r)
+        if not urban.contains(g):
+            raise ValueError(f"relocation site {name} is not inside the urban development boundary")
+        mk.add(g, name=name, project_type=ptype,
+               note="2014年意见点名的老工业区搬迁改造（城镇开发边界内，城区更新）")
+    r = rng_for("sites-plan-layers")
+    protected = shapely.union_all([ctx.redlines, ctx.reserves_all, ctx.water_all, ctx.scenic_all])
+
+    def of(kind: str, column: str, value: str) -> BaseGeometry:
+        gdf = getattr(plan, kind)
+        return shapely.union_all(gdf.geometry[gdf[column] == value].values)
+
+    forest = shapely.union_all(plan.forest_land.geometry.values)
+    nothing = Polygon()
+    cases: tuple[tuple[BaseGeometry, str, str, BaseGeometry], ...] = (  # region, type, note, avoid
+        (of("forest_land", "protection_level", "Ⅰ级"), "工业", "Ⅰ级保护林地内建设（预期禁止）",
+         nothing),
+        (of("national_parks", "zone", "核心保护区"), "旅游",
+         "国家公园核心保护区内旅游设施（预期禁止）", nothing),
+        (of("national_parks", "zone", "一般控制区"), "旅游",
+         "国家公园一般控制区内生态旅游设施（预期有条件）", forest),
+        (of("heritage", "zone", "保护范围"), "商业", "文物保护范围内建设（预期禁止）", nothing),
+        (of("heritage", "zone", "建设控制地带"), "公共服务", "文物建设控制地带内建设（预期有条件）",
+         nothing),
+        (of("geohazard", "level", "危险区"), "住宅", "地质灾害危险区内住宅（预期禁止）", nothing),
+        (of("cultivated_land", "black_soil", "黑土地"), "公共服务",
+         "占用黑土地（非永久基本农田，预期有条件）", ctx.farmland.buffer(300.0)),
+        (of("ecological_barrier", "category", "绿心"), "工业",
+         "长吉“绿心”内工业项目（预期有条件：绿心与耕地）",
+         shapely.union_all([forest, ctx.farmland]).buffer(300.0)),
+    )
+    for region, ptype, note, avoid in cases:
+        inner = shapely.difference(region.buffer(-60.0),
+                                   shapely.union_all([protected.buffer(300.0), avoid]))
+        inner = max(polygons_of(inner), key=lambda part: part.area)  # sampled in its bounds
+        g = poly_site(inner, r, (0.5, 3.0), inner.contains)
+        mk.add(g, name=site_name(g, ptype, r), project_type=ptype, note=f"检验：{note}")
+    # a housing estate across the edge of Changchun's urban development boundary
+    changchun = plan.urban_boundary.geometry[plan.urban_boundary["name"] == "长春市城镇开发边界"]
+    edge = shapely.get_exterior_ring(max(polygons_of(changchun.iloc[0]), key=lambda p: p.area))
+    for _ in range(200):
+        at = edge.interpolate(r.uniform(0, edge.length))
+        g = site_polygon((at.x, at.y), 6.0, r)
+        if not g.intersects(protected.buffer(500.0)) and mk.clear_of_others(g, 1000.0):
+            break
+    mk.add(g, name=site_name(g, "住宅", r), project_type="住宅",
+           note="检验：一半在城镇开发边界外的住宅（预期有条件，边界外面积见三线表）")
+

@@ -13,6 +13,7 @@ from redline.crs import WORKING_CRS
 from sample.common import EXTRA_VALUES, FIELDS, FIXED_DATE, LANDCOVER_CODES, OUT_CRS, PLANNING_NAME
 from sample.grid import DEM_RES, LC_RES, Grid, write_tif
 from sample.layers import Layers
+from sample.plan import PlanLayers
 
 
 def lonlat_checked(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -142,13 +143,32 @@ Everything else is invented, shaped only to be geographically plausible:
 - **风景名胜区与森林公园 scenic**: real names, invented outlines.
 - **河流 rivers** (tributaries) and **铁路与高速公路 roads_rails**: lines drawn through real towns
   with an invented meander; only the four reference rivers follow real courses.
+- **城镇开发边界 urban_boundary**: the invented key zones above plus a 2.2 km town around every
+  county seat, cut by prefecture. Not any approved 三区三线 result.
+- **林地 forest_land**: level Ⅰ is a 2 km ring around the forest reserves of the east (长白山,
+  珲春东北虎, 龙湾) and the reserves themselves; levels Ⅱ–Ⅳ and the public-welfare forest classes
+  are invented blobs in the eastern mountains. Not the forest-land register.
+- **国家公园 national_parks**: the Jilin part of 东北虎豹国家公园 is invented around the real
+  Hunchun tiger reserve (its core protection zone) and an invented northern block.
+- **耕地 cultivated_land**: the invented central plains outside towns, reserves, red lines and
+  inner water-source zones, cut by prefecture; "黑土地" in five central prefectures. Includes
+  the permanent basic farmland, as real cultivated land does.
+- **地质灾害 geohazard**: invented danger zones (incl. mining subsidence at 舒兰, 辽源, 珲春) and
+  prone areas in the mountains. Not the geological-hazard survey.
+- **文物 heritage**: three real 全国重点文物保护单位 names (丸都山城, 西古城, 叶赫部城址) at
+  approximate places; protection ranges and 1 km construction-control zones invented.
+- **河湖管理范围 river_management**: bands along the rivers above (250 m / 80 m) and 100 m around
+  the reservoirs — not delimited management lines.
+- **生态屏障 ecological_barrier**: the 长吉 "green heart" and the 大黑山 and 双阳–松花湖 belts the
+  2014 opinions name, with invented outlines.
 - **landcover.tif / dem.tif**: synthetic rasters (smooth noise shaped by the invented regions);
   only the broad pattern (forest east, cropland centre, grassland/wetland west, Changbaishan at
   ~2,700 m) is realistic. Land-cover codes follow CLCD (1 耕地, 2 林地, 3 灌木, 4 草地, 5 水体,
   7 裸地, 8 建设用地, 9 湿地); the values are not CLCD data.
 - **sites.gpkg**: invented proposed sites. The `note` field says which rule each special site is
-  meant to exercise. The five old industrial areas named in the 2014 opinions are real place
-  names with invented outlines.
+  meant to exercise. The eight old industrial areas named in the 2014 opinions (二(一)2) are
+  real place names with invented outlines; the land cover under them and the city cores is
+  built-up.
 - **parcels.gpkg**: an invented cadastral-like tessellation around Jingyuetan, SE of Changchun.
 
 ## 重新生成 / Rebuilding
@@ -165,6 +185,7 @@ Everything else is invented, shaped only to be geographically plausible:
 def write_all(
     out_dir: Path,
     layers: Layers,
+    plan: PlanLayers,
     sites: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
     landcover: np.ndarray,
@@ -182,6 +203,8 @@ def write_all(
     write_shapefile(layers.scenic, out_dir, "scenic", {"level": "级别"})
     write_shapefile(layers.rivers, out_dir, "rivers")
     write_shapefile(layers.roads, out_dir, "roads_rails")
+    for kind, gdf in plan.frames().items():
+        write_shapefile(gdf, out_dir, kind)
     write_gpkg(sites, out_dir, "sites")
     write_gpkg(parcels, out_dir, "parcels")
     write_tif(out_dir / "landcover.tif", landcover, lc_grid, nodata=0)
@@ -197,6 +220,7 @@ def write_all(
         "scenic.shp": len(layers.scenic),
         "rivers.shp": len(layers.rivers),
         "roads_rails.shp": len(layers.roads),
+        **{f"{kind}.shp": len(gdf) for kind, gdf in plan.frames().items()},
         "sites.gpkg (layer sites)": len(sites),
         "parcels.gpkg (layer parcels)": len(parcels),
     }
