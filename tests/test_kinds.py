@@ -11,7 +11,6 @@ and share below is worked out by hand from those squares.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from redline.planning import Planning, load_planning
 from redline.report import CSV_ENCODING, HA_M2, MU_M2, OUTPUT_FILES, three_lines_table
 from redline.rules import RuleSet, load_rules
 from redline.screening import LAYER_OVERLAPS, Screening
+from test_maps import layer_data, legend
 
 NEW_KINDS = (
     "urban_boundary", "forest_land", "national_parks", "cultivated_land", "geohazard",
@@ -393,18 +393,15 @@ def test_every_value_of_the_new_kinds_has_a_swatch() -> None:
 
 def test_map_draws_and_explains_the_new_kinds(kinds_screening: Screening) -> None:
     page = screening_map(kinds_screening).get_root().render()
-    start = page.index("redline.legend(") + len("redline.legend(")
-    legend, _ = json.JSONDecoder().raw_decode(page, page.index('"', start))
+    text = legend(page)
     for kind in NEW_KINDS:
-        marker = f'redline.addLayer("{kind}",'
-        assert marker in page, kind
-        data, _ = json.JSONDecoder().raw_decode(page, page.index("{", page.index(marker)))
-        keys = {f["properties"]["k"] for f in data["features"]}
-        assert keys <= set(PALETTES[kind]), kind
+        assert f'redline.addLayer("{kind}",' in page, kind
+        keys = {f["properties"]["k"] for f in layer_data(page, kind)["features"]}
+        assert keys and keys <= set(PALETTES[kind]), kind
         for key in keys:
-            assert PALETTES[kind][key].label in legend, (kind, key)
-    assert "耕地（黑土地） cultivated land, black soil" in legend
-    assert "城镇开发边界 Urban development boundary" in legend
+            assert PALETTES[kind][key].label in text, (kind, key)
+    assert "耕地（黑土地） cultivated land, black soil" in text
+    assert "城镇开发边界 Urban development boundary" in text
 
 
 def test_planning_map_of_the_new_kinds_only(world: Planning) -> None:
