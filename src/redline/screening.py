@@ -136,7 +136,7 @@ class Screening:
     >>> from redline import datasets
     >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
     >>> result
-    Screening of 8 sites against 24 rules: prohibited 3, conditional 2, advisory 2, clear 1; ...
+    Screening of 8 sites against 37 rules: prohibited 3, conditional 2, advisory 1, clear 2; ...
     >>> result.sites[["site_id", "verdict", "decisive_rule"]].tail(4)
        site_id     verdict   decisive_rule
     4  JL-0005       clear            None
@@ -145,10 +145,11 @@ class Screening:
     7  JL-0008  prohibited  ZON-PROHIBITED
     >>> result.findings.query("site_id == 'JL-0006'")[["rule_id", "severity", "overlap_m2"]]
               rule_id     severity  overlap_m2
-    4         NR-CORE   prohibited     44611.7
-    5  ZON-PROHIBITED  conditional     44611.7
-    6     ECO-REDLINE  conditional     44611.7
-    7   SCN-PROTECTED  conditional     44611.7
+    5         NR-CORE   prohibited     44611.7
+    6   FOREST-LEVEL1   prohibited     44611.7
+    7  ZON-PROHIBITED  conditional     44611.7
+    8     ECO-REDLINE  conditional     44611.7
+    9   SCN-PROTECTED  conditional     44611.7
     """
 
     sites: gpd.GeoDataFrame
@@ -175,8 +176,8 @@ class Screening:
         0  not_assessed      未评估      0
         1    prohibited       禁止      3
         2   conditional  需审批/有条件      2
-        3      advisory       提示      2
-        4         clear    未发现冲突      1
+        3      advisory       提示      1
+        4         clear    未发现冲突      2
         """
         counts = self.sites["verdict"].value_counts()
         return pd.DataFrame({

@@ -253,7 +253,7 @@ def screen_forked(
     >>> planning, rules = load_planning(), load_rules()
     >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
     >>> screen_forked(sites, planning, rules, n_jobs=2)
-    Screening of 8 sites against 24 rules: prohibited 3, conditional 2, advisory 2, clear 1; ...
+    Screening of 8 sites against 37 rules: prohibited 3, conditional 2, advisory 1, clear 2; ...
     """
     for kind in {*ruleset.by_layer(), *(kind for kind, _ in LAYER_OVERLAPS.values())}:
         if kind in planning and kind not in planning.rasters:
@@ -382,7 +382,7 @@ def screen_dask(
     >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
     >>> result = screen_dask(dask_geopandas.from_geopandas(sites, npartitions=2))
     >>> result
-    Screening of 8 sites against 24 rules: prohibited 3, conditional 2, advisory 2, clear 1; ...
+    Screening of 8 sites against 37 rules: prohibited 3, conditional 2, advisory 1, clear 2; ...
     >>> result.sites.index.equals(sites.index)
     True
     """

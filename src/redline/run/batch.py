@@ -62,16 +62,16 @@ class BatchScreening:
     >>> from redline import datasets
     >>> out = screen_file(datasets.get_path("sites"), tempfile.mkdtemp(), gather_up_to=1000)
     >>> out
-    BatchScreening(paths={'geopackage': ...}, n_sites=235, n_findings=491, n_chunks=1)
+    BatchScreening(paths={'geopackage': ...}, n_sites=247, n_findings=687, n_chunks=1)
     >>> out.summary
             verdict       结论  sites
     0  not_assessed      未评估      2
-    1    prohibited       禁止     64
-    2   conditional  需审批/有条件     86
-    3      advisory       提示     30
-    4         clear    未发现冲突     53
+    1    prohibited       禁止     71
+    2   conditional  需审批/有条件     94
+    3      advisory       提示     25
+    4         clear    未发现冲突     55
     >>> len(out.screening.sites)
-    235
+    247
     """
 
     paths: dict[str, Path]
@@ -142,7 +142,7 @@ def screen_file(
     >>> from redline import datasets
     >>> out = screen_file(datasets.get_path("sites"), tempfile.mkdtemp(), chunk_size=200)
     >>> out.n_sites, out.n_chunks, sorted(out.paths) == sorted(OUTPUT_FILES)
-    (235, 2, True)
+    (247, 2, True)
     """
     planning = as_planning(planning)
     ruleset = as_ruleset(rules)

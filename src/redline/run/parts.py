@@ -62,7 +62,7 @@ def concat_screenings(parts: Sequence[Screening]) -> Screening:
     >>> halves = [screen_frame(sites.iloc[:5], planning, rules),
     ...           screen_frame(sites.iloc[5:], planning, rules)]
     >>> concat_screenings(halves)
-    Screening of 8 sites against 24 rules: prohibited 3, conditional 2, advisory 2, clear 1; ...
+    Screening of 8 sites against 37 rules: prohibited 3, conditional 2, advisory 1, clear 2; ...
     """
     if not parts:
         raise ValueError("concat_screenings needs at least one Screening; received none")
@@ -147,7 +147,7 @@ class Part:
         >>> planning, rules = load_planning(), load_rules()
         >>> sites = gpd.read_file(datasets.get_path("sites")).head(3)
         >>> screen_part(sites, planning, rules).screening(planning, rules)
-        Screening of 3 sites against 24 rules: conditional 1, advisory 2; 3 findings
+        Screening of 3 sites against 37 rules: conditional 1, advisory 1, clear 1; 3 findings
         """
         return Screening(
             sites=self.sites,
@@ -236,7 +236,7 @@ def screen_part(
     >>> from redline.rules import load_rules
     >>> part = screen_part(sites, load_planning(), load_rules())
     >>> part.inside, part.outside, part.sites["verdict"].tolist()
-    (True, None, ['advisory', 'conditional', 'advisory'])
+    (True, None, ['conditional', 'clear', 'advisory'])
     """
     try:
         result = screen_frame(sites, planning, ruleset, crs=crs, n_jobs=n_jobs)
