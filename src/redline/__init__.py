@@ -14,9 +14,11 @@ from redline.errors import (
     RedlineWarning,
     RuleError,
 )
+from redline.migration import Migration, migration_order
 from redline.planning import Planning, load_planning
 from redline.run.api import classify, screen
 from redline.screening import Screening
+from redline.targets import indicators
 
 __version__ = "0.1.0"
 
@@ -27,6 +29,7 @@ __all__ = [
     "CRSError",
     "GeometryError",
     "LayerError",
+    "Migration",
     "Planning",
     "RedlineError",
     "RedlineWarning",
@@ -36,7 +39,9 @@ __all__ = [
     "__version__",
     "alternatives",
     "classify",
+    "indicators",
     "load_planning",
     "route",
+    "migration_order",
     "screen",
 ]

@@ -371,6 +371,79 @@ def route(
             typer.echo(f"{role:>12}: {path}")
 
 
+@app.command()
+def indicators(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    by: Annotated[str, typer.Option(
+        "--by", help="Units: province, prefecture, county or all.")] = "prefecture",
+    planning: PlanningOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """The seed's targets per unit: indicators.csv, indicators.gpkg, map.html and charts."""
+    from redline.io import staged, write_layer
+    from redline.maps import save_map
+    from redline.maps.programme import indicator_map
+    from redline.planning import load_planning
+    from redline.report import CSV_ENCODING
+    from redline.targets import indicator_chart
+    from redline.targets import indicators as compute
+    from redline.targets import units as boundary_units
+
+    try:
+        one_map = load_planning(planning)
+        table = compute(one_map, by=by)
+        wide = table.pivot(index="unit_id", columns="indicator", values="value")
+        places = boundary_units(one_map, by=by).set_index("feature_id")
+        with staged(out) as folder:
+            table.to_csv(folder / "indicators.csv", index=False, encoding=CSV_ENCODING)
+            write_layer(places.join(wide[list(dict.fromkeys(table["indicator"]))])
+                        .reset_index(), folder / "indicators.gpkg")
+            save_map(indicator_map(table, one_map), folder / "map.html")
+            (folder / "charts").mkdir()
+            for name in table.loc[table["target"].notna(), "indicator"].unique():
+                indicator_chart(table, name).savefig(folder / "charts" / f"{name}.png", dpi=120)
+    except RedlineError as err:
+        raise _fail(err) from err
+    if not quiet:
+        shown = table[table["target"].notna()][["unit", "indicator_zh", "value", "target", "met"]]
+        typer.echo(shown.to_string(index=False))
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def migration(
+    settlements: Annotated[
+        Path,
+        typer.Argument(help="Settlements file (points or polygons with a population column).",
+                       exists=True, dir_okay=False),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    population: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--population", help="The population column (default: population, 人口 …).")] = None,
+    planning: PlanningOption = None,
+    crs: CrsOption = None,
+    layer: LayerOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """The order of ecological migration out of protected areas: tables and map into --out."""
+    from redline.io import read_layer
+    from redline.maps import save_map
+    from redline.migration import migration_order
+    from redline.planning import load_planning
+
+    try:
+        result = migration_order(read_layer(settlements, layer=layer, crs=crs),
+                                 load_planning(planning), population=population)
+        written = result.to_file(out)
+        written["map"] = save_map(result.map(), out / "map.html")
+    except RedlineError as err:
+        raise _fail(err) from err
+    if not quiet:
+        typer.echo(result.summary.to_string(index=False))
+        for role, path in written.items():
+            typer.echo(f"{role:>12}: {path}")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m redline`
     """Run the CLI."""
     sys.exit(app())

@@ -214,11 +214,13 @@ def migration_order(
     assessed = pd.isna(reasons)
     concerned = (best < 99) & assessed
     successors = schema.VALUE_SUCCESSORS.get(("reserves", "zone"), {})
+    for values in (area_kind, name, zone):
+        values[~concerned] = None
     out = settlements.copy()
     added = {
-        "area_kind": np.where(concerned, area_kind, None),
-        "protected_area": np.where(concerned, name, None),
-        "zone": np.where(concerned, zone, None),
+        "area_kind": area_kind,
+        "protected_area": name,
+        "zone": zone,
         "zone_zh": [ZONE_LABELS.get(z) if c else None
                     for z, c in zip(zone, concerned, strict=True)],
         "zone_2026": [successors.get(z, z if z in ("core_protection", "general_control") else None)
@@ -281,10 +283,10 @@ def _example_settlements() -> gpd.GeoDataFrame:
     import shapely
 
     planning = load_planning()
-    reserves = planning["reserves"]
-    core = reserves[reserves["feature_id"] == "ZRBHQ011"].geometry.iloc[0]
-    buffer = reserves[reserves["feature_id"] == "ZRBHQ012"].geometry.iloc[0]
-    points = [core.representative_point(), buffer.representative_point(),
-              shapely.Point(np.asarray(planning.extent.representative_point().coords[0]))]
+    reserves = planning["reserves"].set_index("feature_id")
+    changchun = gpd.GeoSeries([shapely.Point(125.32, 43.88)], crs=4490).to_crs(planning.crs)
+    points = [reserves.geometry["ZRBHQ011"].representative_point(),  # core zone
+              reserves.geometry["ZRBHQ012"].representative_point(),  # buffer zone
+              changchun.iloc[0]]
     return gpd.GeoDataFrame({"name": ["村甲", "村乙", "村丙"], "population": [120, 300, 80]},
                             geometry=points, crs=planning.crs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import branca.colormap
+import branca.element
 import folium
 import numpy as np
 import pandas as pd
@@ -25,6 +26,8 @@ __all__ = ["ORDER_COLOURS", "indicator_map", "migration_map"]
 
 #: Marker colour by rank in the order of migration (1 first), and for settlements not concerned.
 ORDER_COLOURS = {1: "#a50f15", 2: "#e6550d", 3: "#fdae6b", 4: "#31a354", None: "#969696"}
+#: The choropleths' colour ramp (ColorBrewer YlGn, light to dark green).
+_YLGN = ("#ffffe5", "#d9f0a3", "#78c679", "#238443", "#004529")
 #: Outline of a unit that meets its indicator's target / misses it / cannot tell.
 _MET_OUTLINE = {True: "#1a9850", False: "#d73027", None: "#737373"}
 
@@ -68,7 +71,7 @@ def indicator_map(table: pd.DataFrame, planning: Planning, *,
         finite = values[np.isfinite(values)]
         high = max(float(finite.max()) if len(finite) else 1.0, float(rows["target"].max())
                    if rows["target"].notna().any() else 0.0, 1e-9)
-        scale = branca.colormap.linear.YlGn_09.scale(0, high)
+        scale = branca.colormap.LinearColormap(_YLGN, vmin=0, vmax=high)
         label = f"{rows['indicator_zh'].iloc[0]} {name}"
         layer = folium.FeatureGroup(name=label, show=i == 0)
         for unit_id, row in rows.iterrows():
@@ -76,10 +79,11 @@ def indicator_map(table: pd.DataFrame, planning: Planning, *,
             met = None if pd.isna(row["met"]) else bool(row["met"])
             shown = "未评估 not assessed" if pd.isna(value) else f"{value:.1%}"
             target = "" if pd.isna(row["target"]) else f" / 目标 target {row['target']:.0%}"
+            fill = "#ffffff" if pd.isna(value) else scale(value)
             folium.GeoJson(
                 boundary.geometry.loc[unit_id].__geo_interface__,
-                style_function=lambda _f, v=value, met=met: {
-                    "fillColor": "#ffffff" if pd.isna(v) else scale(v), "fillOpacity": 0.7,
+                style_function=lambda _f, fill=fill, met=met: {
+                    "fillColor": fill, "fillOpacity": 0.7,
                     "color": _MET_OUTLINE[met], "weight": 2.5 if met is not None else 1},
                 # a tooltip, not a popup: folium's popups need jQuery, which the offline maps
                 # do not load
@@ -95,7 +99,9 @@ def indicator_map(table: pd.DataFrame, planning: Planning, *,
                        for c, t in ((_MET_OUTLINE[True], "达标 met"),
                                     (_MET_OUTLINE[False], "未达标 missed"),
                                     (_MET_OUTLINE[None], "无目标/未评估 no target")))
-    m.get_root().html.add_child(folium.Element(
+    page = m.get_root()
+    assert isinstance(page, branca.element.Figure)  # a map's root is always its page
+    page.html.add_child(folium.Element(
         '<div class="redline-indicator-legend" style="position:absolute;bottom:24px;left:10px;'
         'z-index:800;background:#fff;padding:6px 8px;font:12px sans-serif;max-width:420px;'
         f'box-shadow:0 1px 4px rgba(0,0,0,.3)">{"".join(legends)}<div>{outline}</div></div>'))

@@ -184,7 +184,7 @@ def indicators(planning: Planning | None = None, *, by: str = "prefecture") -> p
     --------
     >>> table = indicators(load_planning(), by="province")
     >>> row = table.set_index("indicator").loc["forest_cover"]
-    >>> row["unit"], round(row["value"], 3), row["target"], row["met"]
+    >>> row["unit"], round(float(row["value"]), 3), float(row["target"]), row["met"]
     ('吉林省', 0.476, 0.45, True)
     """
     planning = planning if planning is not None else load_planning()
@@ -346,7 +346,7 @@ _PROTECTIVE: Mapping[str, tuple[str, str] | None] = {
 def _protected_area(planning: Planning) -> tuple[shapely.Geometry, list[str]]:
     """The union of the features protecting wetland, and the protective kinds missing."""
     parts, missing = [], []
-    absent = getattr(planning, "absent", frozenset())
+    absent: frozenset[str] = getattr(planning, "absent", frozenset())
     for kind, selector in _PROTECTIVE.items():
         if kind not in schema.LAYER_SPECS:
             continue
@@ -393,7 +393,7 @@ def _control_rows(found: gpd.GeoDataFrame, area: np.ndarray,
                   planning: Planning) -> list[dict[str, object]]:
     """Share of each unit inside each control line's features (their union)."""
     rows = []
-    absent = getattr(planning, "absent", frozenset())
+    absent: frozenset[str] = getattr(planning, "absent", frozenset())
     geoms = found.geometry.to_numpy()
     for name in INDICATORS:
         if not name.startswith("control_share_"):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -18,7 +19,7 @@ from rasterio.transform import from_origin
 
 from redline import Planning
 from redline.errors import LayerError
-from redline.indicators import INDICATOR_COLUMNS, indicators, units
+from redline.targets import INDICATOR_COLUMNS, indicators, units
 
 X0, Y0 = 500_000.0, 4_800_000.0
 CLASSES = {1: "cropland", 2: "forest", 9: "wetland"}
@@ -105,3 +106,67 @@ def test_units_by_level(landcover: Path) -> None:
         units(planning, by="county")
     with pytest.raises(LayerError, match="by='city' is not a boundary level"):
         units(planning, by="city")
+
+
+# -- the order of ecological migration ----------------------------------------------------------
+def reserve_world() -> Planning:
+    zones = gpd.GeoDataFrame(
+        {"zone": ["core", "buffer", "experimental"], "reserve": ["甲保护区"] * 3},
+        geometry=[box(4_000, 4_000, 6_000, 6_000),
+                  box(3_000, 3_000, 7_000, 7_000).difference(box(4_000, 4_000, 6_000, 6_000)),
+                  box(2_000, 2_000, 8_000, 8_000).difference(box(3_000, 3_000, 7_000, 7_000))],
+        crs=4551)
+    return Planning(**prefecture(reserves=zones), crs=4551)
+
+
+def test_settlements_are_ranked_core_buffer_experimental() -> None:
+    from redline.migration import migration_order
+
+    villages = gpd.GeoDataFrame(
+        {"name": ["外村", "实验村", "缓冲村", "核心村", "跨区村"],
+         "人口": [50, 400, 300, 120, 90]},
+        geometry=[shapely.Point(X0 + 9_000, Y0 + 9_000), shapely.Point(X0 + 2_500, Y0 + 5_000),
+                  shapely.Point(X0 + 3_500, Y0 + 5_000), shapely.Point(X0 + 5_000, Y0 + 5_000),
+                  # a village polygon reaching from the experimental into the core zone
+                  box(2_500, 4_500, 4_500, 4_600)],
+        crs=4551)
+    result = migration_order(villages, reserve_world())
+    table = result.settlements.set_index("name")
+    assert list(result.settlements["name"]) == ["核心村", "跨区村", "缓冲村", "实验村", "外村"]
+    assert table.loc["核心村", "order"] == 1 and table.loc["核心村", "zone_2026"] == (
+        "core_protection")
+    assert table.loc["跨区村", "zone"] == "core"  # the strictest zone it reaches
+    assert table.loc["缓冲村", "zone_2026"] == "core_protection"
+    assert table.loc["实验村", "order"] == 3 and table.loc["实验村", "zone_2026"] == (
+        "general_control")
+    assert not table.loc["外村", "concerned"] and pd.isna(table.loc["外村", "order"])
+    assert table.loc["外村", "status"] == "assessed"
+    summary = result.summary.set_index("zone")
+    assert summary.loc["core", "population"] == 120 + 90 and summary.loc["core", "settlements"] == 2
+    assert summary.loc["experimental", "population"] == 400
+    assert result.summary["population"].sum() == 120 + 90 + 300 + 400  # 外村 not concerned
+
+
+def test_migration_needs_a_population_column() -> None:
+    from redline.migration import migration_order
+
+    villages = gpd.GeoDataFrame({"name": ["村"]}, geometry=[shapely.Point(X0, Y0)], crs=4551)
+    with pytest.raises(LayerError, match="no population column"):
+        migration_order(villages, reserve_world())
+
+
+def test_cli_indicators_and_migration(tmp_path: Path, landcover: Path) -> None:
+    from typer.testing import CliRunner
+
+    from redline.cli import app
+
+    done = CliRunner().invoke(app, ["indicators", "--by", "province", "--out",
+                                    str(tmp_path / "ind")])
+    assert done.exit_code == 0, done.output
+    written = pd.read_csv(tmp_path / "ind" / "indicators.csv", encoding="utf-8-sig")
+    assert set(written["indicator"]) >= {"forest_cover", "natural_wetland_protection"}
+    assert (tmp_path / "ind" / "charts" / "forest_cover.png").stat().st_size > 0
+    assert (tmp_path / "ind" / "map.html").stat().st_size > 0
+    units_file = gpd.read_file(tmp_path / "ind" / "indicators.gpkg")
+    assert units_file["forest_cover"].iloc[0] == pytest.approx(
+        written.set_index("indicator").loc["forest_cover", "value"])
