@@ -41,7 +41,7 @@ __all__ = [
     "classify",
     "indicators",
     "load_planning",
-    "route",
     "migration_order",
+    "route",
     "screen",
 ]

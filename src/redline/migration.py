@@ -23,7 +23,7 @@ from redline import schema
 from redline.errors import LayerError
 from redline.geometry import NOT_ASSESSED_COLUMN, prepare_subjects
 from redline.overlay import overlaps
-from redline.planning import Planning, load_planning
+from redline.planning import Planning, as_planning, load_planning
 
 if TYPE_CHECKING:
     import folium
@@ -186,7 +186,7 @@ def migration_order(
     """
     if not isinstance(settlements, gpd.GeoDataFrame):
         raise TypeError(f"settlements must be a GeoDataFrame, not {type(settlements).__name__}")
-    planning = planning if planning is not None else load_planning()
+    planning = as_planning(planning)
     source = str(settlements.attrs.get("redline", {}).get("path", "settlements"))
     people = _population(settlements, population, source=source)
     kinds = [k for k in AREA_KINDS if k in planning]

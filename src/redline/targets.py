@@ -21,7 +21,7 @@ import shapely
 
 from redline import schema
 from redline.errors import LayerError
-from redline.planning import Planning, load_planning
+from redline.planning import Planning, as_planning
 from redline.raster import landcover_shares
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def units(planning: Planning, *, by: str = "prefecture") -> gpd.GeoDataFrame:
 
     Examples
     --------
-    >>> units(load_planning())["name"].head(3).tolist()
+    >>> units(as_planning(None))["name"].head(3).tolist()
     ['长春市', '吉林市', '四平市']
     """
     if by not in LEVELS:
@@ -182,12 +182,12 @@ def indicators(planning: Planning | None = None, *, by: str = "prefecture") -> p
 
     Examples
     --------
-    >>> table = indicators(load_planning(), by="province")
+    >>> table = indicators(by="province")  # the bundled illustrative sample
     >>> row = table.set_index("indicator").loc["forest_cover"]
     >>> row["unit"], round(float(row["value"]), 3), float(row["target"]), row["met"]
     ('吉林省', 0.476, 0.45, True)
     """
-    planning = planning if planning is not None else load_planning()
+    planning = as_planning(planning)
     found = units(planning, by=by)
     area = found.area.to_numpy()
     rows: list[dict[str, object]] = []
@@ -231,7 +231,7 @@ def indicator_chart(table: pd.DataFrame, indicator: str) -> Figure:
 
     Examples
     --------
-    >>> figure = indicator_chart(indicators(load_planning()), "forest_cover")
+    >>> figure = indicator_chart(indicators(), "forest_cover")
     >>> figure.axes[0].get_title()
     '森林覆盖率 forest_cover'
     """
@@ -374,9 +374,9 @@ def _zone_rows(found: gpd.GeoDataFrame, planning: Planning) -> list[dict[str, ob
                     rows.append(_row(unit, position, name, None, data_used="",
                                      note="needs the zoning layer, which the planning lacks"))
         return rows
-    from redline.zoning import classify
+    from redline.zoning import classify_frame
 
-    shares = classify(found[["geometry"]], planning, n_jobs=1)
+    shares = classify_frame(found[["geometry"]], planning, n_jobs=1)
     for position, (_, unit) in enumerate(found.iterrows()):
         for name in INDICATORS:
             if name.startswith("zone_share_"):
