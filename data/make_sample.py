@@ -15,7 +15,8 @@ The generator is the package ``data/sample``, one module per layer kind (``zonin
 ``reserves``, ``water_sources``, ``scenic``, ``redlines``, ``farmland``, ``rivers``,
 ``roads_rails``, ``boundary``, the territorial-plan layers ``urban_boundary``, ``forest_land``,
 ``national_parks``, ``cultivated_land``, ``geohazard``, ``heritage``, ``river_management``,
-``ecological_barrier``, then ``dem``, ``landcover``, ``sites``, ``parcels``), with what they
+``ecological_barrier``, then ``dem``, ``landcover``, ``sites``, ``parcels``,
+``settlements``), with what they
 share in ``common`` and ``grid``, the order of the planning layers in ``layers`` and ``plan``
 and the writing in ``write``; this file runs it.
 """
@@ -38,6 +39,7 @@ from sample.landcover import make_landcover, with_built_up_cores
 from sample.layers import build_layers
 from sample.parcels import make_parcels
 from sample.plan import build_plan_layers
+from sample.settlements import make_settlements
 from sample.sites import make_context, make_sites
 from sample.write import write_all
 
@@ -63,7 +65,8 @@ def build(out_dir: Path) -> None:
     sites = make_sites(ctx, plan)
     landcover = with_built_up_cores(landcover, lc_grid, sites)
     parcels = make_parcels(layers)
-    write_all(out_dir, layers, plan, sites, parcels, landcover, lc_grid, dem, dem_grid)
+    settlements = make_settlements(layers.reserves, layers.ref.outline)
+    write_all(out_dir, layers, plan, sites, parcels, settlements, landcover, lc_grid, dem, dem_grid)
     east = inside & (dem > 500)
     log.info(
         "dem max %d m; %.1f %% of land above 500 m is steeper than 25°",

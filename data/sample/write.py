@@ -170,6 +170,8 @@ Everything else is invented, shaped only to be geographically plausible:
   real place names with invented outlines; the land cover under them and the city cores is
   built-up.
 - **parcels.gpkg**: an invented cadastral-like tessellation around Jingyuetan, SE of Changchun.
+- **settlements.gpkg**: invented villages (names and populations invented), some inside the
+  reserves' core, buffer and experimental zones, for the order of ecological migration.
 
 ## 重新生成 / Rebuilding
 
@@ -188,6 +190,7 @@ def write_all(
     plan: PlanLayers,
     sites: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
+    settlements: gpd.GeoDataFrame,
     landcover: np.ndarray,
     lc_grid: Grid,
     dem: np.ndarray,
@@ -207,6 +210,7 @@ def write_all(
         write_shapefile(gdf, out_dir, kind)
     write_gpkg(sites, out_dir, "sites")
     write_gpkg(parcels, out_dir, "parcels")
+    write_gpkg(settlements, out_dir, "settlements")
     write_tif(out_dir / "landcover.tif", landcover, lc_grid, nodata=0)
     write_tif(out_dir / "dem.tif", dem, dem_grid, nodata=-32768)
     (out_dir / "manifest.toml").write_text(manifest_text(), encoding="utf-8")
@@ -223,6 +227,7 @@ def write_all(
         **{f"{kind}.shp": len(gdf) for kind, gdf in plan.frames().items()},
         "sites.gpkg (layer sites)": len(sites),
         "parcels.gpkg (layer parcels)": len(parcels),
+        "settlements.gpkg (layer settlements)": len(settlements),
     }
     contents = "\n".join(f"- `{name}`: {n} features" for name, n in counts.items())
     contents += (

@@ -2,8 +2,8 @@
 
 The sample is an invented but geographically plausible Jilin "one map": planning layers as
 Shapefiles in CGCS2000 with Chinese field names and values, a ``manifest.toml`` mapping them to
-the canonical schema, land-cover and DEM rasters, proposed sites and cadastral-like parcels. It is
-built by ``data/make_sample.py``; ``PROVENANCE.md`` beside the files says what is real and what is
+the canonical schema, land-cover and DEM rasters, proposed sites, cadastral-like parcels and
+settlements with their population (for the order of ecological migration). It is built by ``data/make_sample.py``; ``PROVENANCE.md`` beside the files says what is real and what is
 made up. The data folder lives at ``data/sample_shapefiles`` in the source tree (an editable
 install finds it there).
 
@@ -37,6 +37,7 @@ _NAMED: Final = {
     "landcover": "landcover.tif",
     "dem": "dem.tif",
     "provenance": "PROVENANCE.md",
+    "settlements": "settlements.gpkg",
 }
 
 
@@ -79,7 +80,7 @@ def get_path(name: str) -> Path:
     ----------
     name
         A short name (``"manifest"``, ``"sites"``, ``"parcels"``, ``"landcover"``, ``"dem"``,
-        ``"provenance"`` or a planning layer kind such as ``"zoning"``), or the name of any file
+        ``"provenance"``, ``"settlements"`` or a planning layer kind such as ``"zoning"``), or the name of any file
         in the data folder (``"zoning.dbf"``).
 
     Raises
