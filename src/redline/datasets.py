@@ -3,8 +3,9 @@
 The sample is an invented but geographically plausible Jilin "one map": planning layers as
 Shapefiles in CGCS2000 with Chinese field names and values, a ``manifest.toml`` mapping them to
 the canonical schema, land-cover and DEM rasters, proposed sites, cadastral-like parcels and
-settlements with their population (for the order of ecological migration). It is built by ``data/make_sample.py``; ``PROVENANCE.md`` beside the files says what is real and what is
-made up. The data folder lives at ``data/sample_shapefiles`` in the source tree (an editable
+settlements with their population (for the order of ecological migration). It is built by
+``data/make_sample.py``; ``PROVENANCE.md`` beside the files says what is real and what is made
+up. The data folder lives at ``data/sample_shapefiles`` in the source tree (an editable
 install finds it there).
 
 Examples
