@@ -81,8 +81,8 @@ def get_path(name: str) -> Path:
     ----------
     name
         A short name (``"manifest"``, ``"sites"``, ``"parcels"``, ``"landcover"``, ``"dem"``,
-        ``"provenance"``, ``"settlements"`` or a planning layer kind such as ``"zoning"``), or the name of any file
-        in the data folder (``"zoning.dbf"``).
+        ``"provenance"``, ``"settlements"`` or a planning layer kind such as ``"zoning"``), or
+        the name of any file in the data folder (``"zoning.dbf"``).
 
     Raises
     ------

@@ -179,10 +179,10 @@ def migration_order(
     --------
     >>> result = migration_order(_example_settlements())
     >>> result.settlements[["name", "zone", "zone_2026", "order", "concerned"]]
-       name          zone        zone_2026  order  concerned
-    0   村甲          core  core_protection      1       True
-    1   村乙        buffer  core_protection      2       True
-    2   村丙          None             None   <NA>      False
+      name    zone        zone_2026  order  concerned
+    0   村甲    core  core_protection      1       True
+    1   村乙  buffer  core_protection      2       True
+    2   村丙     NaN              NaN   <NA>      False
     """
     if not isinstance(settlements, gpd.GeoDataFrame):
         raise TypeError(f"settlements must be a GeoDataFrame, not {type(settlements).__name__}")
@@ -213,7 +213,7 @@ def migration_order(
     reasons = ready[NOT_ASSESSED_COLUMN].to_numpy(dtype=object)
     assessed = pd.isna(reasons)
     concerned = (best < 99) & assessed
-    successors = schema.VALUE_SUCCESSORS.get(("reserves", "zone"), {})
+    successors: Mapping[str, str] = schema.VALUE_SUCCESSORS.get(("reserves", "zone"), {})
     for values in (area_kind, name, zone):
         values[~concerned] = None
     out = settlements.copy()
