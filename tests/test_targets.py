@@ -170,3 +170,15 @@ def test_cli_indicators_and_migration(tmp_path: Path, landcover: Path) -> None:
     units_file = gpd.read_file(tmp_path / "ind" / "indicators.gpkg")
     assert units_file["forest_cover"].iloc[0] == pytest.approx(
         written.set_index("indicator").loc["forest_cover", "value"])
+
+
+def test_a_unit_sticking_out_of_the_province_by_a_hair_is_still_assessed() -> None:
+    # prefecture and province outlines digitised apart: the prefecture pokes 0.5 m out
+    boundary = gpd.GeoDataFrame(
+        {"name": ["示例市", "示例省"], "level": ["prefecture", "province"]},
+        geometry=[box(0, 0, 10_000.5, 10_000), box(0, 0, 10_000, 10_000)], crs=4551)
+    zoning = gpd.GeoDataFrame({"zone": ["key"]}, geometry=[box(0, 0, 5_000, 10_000)], crs=4551)
+    planning = Planning(boundary=boundary, zoning=zoning, crs=4551)
+    row = indicators(planning).set_index("indicator").loc["zone_share_key"]
+    assert row["status"] == "assessed"
+    assert row["value"] == pytest.approx(0.5, abs=1e-6)
