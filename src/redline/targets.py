@@ -377,10 +377,13 @@ def _zone_rows(found: gpd.GeoDataFrame, planning: Planning) -> list[dict[str, ob
     from redline.zoning import classify_frame
 
     # a unit drawn from the boundary layer can stick out of the extent by a hair (prefecture and
-    # province outlines digitised apart): classify its part 1 cm inside the extent (the shares
-    # move by less than the unit's perimeter × 1 cm ÷ its area, ~1e-8 for a county)
-    inside = found[["geometry"]] if planning.extent is None else found[["geometry"]].set_geometry(
-        found.geometry.intersection(planning.extent.buffer(-0.01)))
+    # province outlines digitised apart): such a unit is classified on its part 1 cm inside the
+    # extent (its shares move by about its perimeter × 1 cm ÷ its area: 1e-6 for a county)
+    geoms = found.geometry.to_numpy().copy()
+    if planning.extent is not None:
+        out = ~shapely.covers(planning.extent, geoms)
+        geoms[out] = shapely.intersection(geoms[out], planning.extent.buffer(-0.01))
+    inside = gpd.GeoDataFrame(geometry=geoms, crs=found.crs)
     shares = classify_frame(inside, planning, n_jobs=1)
     for position, (_, unit) in enumerate(found.iterrows()):
         for name in INDICATORS:
@@ -399,7 +402,7 @@ def _control_rows(found: gpd.GeoDataFrame, area: np.ndarray,
     """Share of each unit inside each control line's features (their union)."""
     rows = []
     absent: frozenset[str] = getattr(planning, "absent", frozenset())
-    geoms = found.geometry.to_numpy()
+    geoms = found.geometry.to_numpy().copy()
     for name in INDICATORS:
         if not name.startswith("control_share_"):
             continue
