@@ -407,6 +407,7 @@ def test_repr_html_lists_kinds_counts_crs_extent_repairs() -> None:
         "3",
         "2",
         "GeoDataFrame",
+        "",  # encoding: none for a layer not read from a file
     ]
 
 

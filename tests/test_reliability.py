@@ -42,6 +42,11 @@ from redline.planning import Planning, load_planning
 from redline.rules import RuleSet, load_rules
 from redline.screening import Screening
 
+# The sites files written here carry no project type on purpose (general construction, the
+# strictest reading); reading them warns so, which tests/test_sites.py checks.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*no project_type column:redline.errors.RedlineWarning")
+
 # --- the one map: EPSG:4490 (lon, lat) near Changchun ------------------------------------------
 
 BOUNDARY = box(125.0, 43.5, 125.8, 44.2)
@@ -1251,8 +1256,11 @@ def test_damaged_copy_of_the_sample_is_refused(tmp_path: Path) -> None:
 
 def test_the_bad_inputs_table_names_tests_that_exist() -> None:
     """docs/bad-inputs.md names the test of every case (``R::`` this file, ``P::`` the
-    properties): each row names one, and each one named is a test here or there."""
+    properties, ``S::`` sites files, ``B::`` boundary-point files): each row names one, and
+    each one named is a test there."""
+    import test_boundary_points
     import test_properties
+    import test_sites
 
     table = Path(__file__).resolve().parents[1] / "docs" / "bad-inputs.md"
     rows = [
@@ -1260,8 +1268,9 @@ def test_the_bad_inputs_table_names_tests_that_exist() -> None:
         for line in table.read_text(encoding="utf-8").splitlines()
         if line.startswith("| ") and not line.endswith("| test |")  # not a header
     ]
-    modules = {"R": sys.modules[__name__], "P": test_properties}
-    named = [re.findall(r"`([RP])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
+    modules = {"R": sys.modules[__name__], "P": test_properties, "S": test_sites,
+               "B": test_boundary_points}
+    named = [re.findall(r"`([RPSB])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
     assert len(rows) > 50 and all(named), [r for r, n in zip(rows, named, strict=True) if not n]
     missing = [  # a name may be a glob: the tests of one case across entry points
         f"{m}::{pattern}"

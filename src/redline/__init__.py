@@ -9,6 +9,7 @@ from redline.errors import (
     ArgumentError,
     CRSError,
     GeometryError,
+    IllustrativeDataWarning,
     LayerError,
     RedlineError,
     RedlineWarning,
@@ -18,6 +19,7 @@ from redline.migration import Migration, migration_order
 from redline.planning import Planning, load_planning
 from redline.run.api import classify, screen
 from redline.screening import Screening
+from redline.sites import read_sites, write_sites
 from redline.targets import indicators
 
 __version__ = "0.1.0"
@@ -28,6 +30,7 @@ __all__ = [
     "ArgumentError",
     "CRSError",
     "GeometryError",
+    "IllustrativeDataWarning",
     "LayerError",
     "Migration",
     "Planning",
@@ -42,6 +45,8 @@ __all__ = [
     "indicators",
     "load_planning",
     "migration_order",
+    "read_sites",
     "route",
     "screen",
+    "write_sites",
 ]

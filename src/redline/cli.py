@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -65,12 +66,21 @@ CrsOption = Annotated[
 ]
 LayerOption = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--layer", help="Layer name inside a GeoPackage."),
+    typer.Option("--layer", help="Layer inside a GeoPackage, or sheet of an Excel workbook."),
 ]
 VerboseOption = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")]
+FieldsOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--fields",
+        help="Site columns the built-in names (项目编号, 项目名称, 项目类型, 用途 …) do not "
+        "find, e.g. site_id=编码,project_type=建设类型 (also [sites.fields] in the manifest).",
+    ),
+]
+SITES_FORMATS = ".gpkg, .shp, .geojson, .csv, .xlsx or a 界址点坐标 .txt"
 
 
 WorkersOption = Annotated[Optional[int], typer.Option(  # noqa: UP045
@@ -106,6 +116,22 @@ def _setup(verbose: int, quiet: bool) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     log.setLevel(level)
+    warnings.formatwarning = _format_warning
+
+
+def _format_warning(message: Warning | str, category: type[Warning], filename: str,
+                    lineno: int, line: str | None = None) -> str:
+    """A warning as one line, without the Python source line (shown also with -q), on a line
+    of its own beside a progress bar (a terminal's bar line is cleared first)."""
+    start = "\r\x1b[K" if sys.stderr.isatty() else "\n"
+    return start + "warning: " + " ".join(str(message).split()) + "\n"
+
+
+def _about(one_map: Any, ruleset: Any) -> str:
+    """The line naming the one map and the ruleset a run used."""
+    sample = " — illustrative sample, not official data" if one_map.illustrative else ""
+    return (f"one map: {one_map.name or '(unnamed)'}{sample}; ruleset: {ruleset.id} "
+            f"{ruleset.version}")
 
 
 def _fail(err: Exception) -> typer.Exit:
@@ -117,7 +143,7 @@ def _fail(err: Exception) -> typer.Exit:
 def screen(
     sites: Annotated[
         Path,
-        typer.Argument(help="Sites file (.gpkg, .shp, .geojson).", exists=True, dir_okay=False),
+        typer.Argument(help=f"Sites file ({SITES_FORMATS}).", exists=True, dir_okay=False),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     planning: PlanningOption = None,
@@ -150,19 +176,27 @@ def screen(
     scheduler: SchedulerOption = None,
     crs: CrsOption = None,
     layer: LayerOption = None,
+    fields: FieldsOption = None,
     verbose: VerboseOption = 0,
     quiet: QuietOption = False,
 ) -> None:
     """Screen SITES and write verdicts, findings, the 三线 table and a map into --out."""
     from redline.batch import screen_file
     from redline.planning import load_planning
+    from redline.rules import load_rules
+    from redline.sites import manifest_fields, parse_fields
 
     _setup(verbose, quiet)
     try:
+        site_fields = {**manifest_fields(planning), **parse_fields(fields)}
         one_map = load_planning(planning)
+        ruleset = load_rules(rules)
+        if not quiet:
+            typer.echo(_about(one_map, ruleset))
         with _dask_client(workers, scheduler) as client:
-            batch = screen_file(sites, out, planning=one_map, rules=rules, layer=layer, crs=crs,
-                                chunk_size=chunk_size, progress=not quiet, client=client,
+            batch = screen_file(sites, out, planning=one_map, rules=ruleset, layer=layer,
+                                crs=crs, fields=site_fields or None, chunk_size=chunk_size,
+                                progress=not quiet, client=client,
                                 gather_up_to=MAP_MAX_SITES if map_ else 0)
         written = dict(batch.paths)
         if map_ and batch.screening is not None:
@@ -191,11 +225,12 @@ def screen(
 def classify(
     parcels: Annotated[
         Path,
-        typer.Argument(help="Parcels file (.gpkg, .shp, .geojson).", exists=True, dir_okay=False),
+        typer.Argument(help=f"Parcels file ({SITES_FORMATS}).", exists=True, dir_okay=False),
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Output file: .gpkg (default format), .csv or .geojson."),
+        typer.Option("--out", "-o", help="Output file: .gpkg (default format), .csv or .geojson "
+                     "(its folder is created)."),
     ],
     planning: PlanningOption = None,
     workers: WorkersOption = None,
@@ -206,28 +241,48 @@ def classify(
     quiet: QuietOption = False,
 ) -> None:
     """Classify PARCELS into key / restricted / prohibited zones and write them to --out."""
-    from redline.io import read_layer, write_layer
+    from redline.io import write_layer
     from redline.planning import load_planning
     from redline.run.api import classify as run_classify
+    from redline.sites import read_features
 
     _setup(verbose, quiet)
     if out.suffix == "":
         out = out.with_suffix(".gpkg")
+    created = not out.parent.exists()
     try:
         one_map = load_planning(planning)
-        data = read_layer(parcels, layer=layer, crs=crs)
+        if not quiet:
+            typer.echo(f"one map: {one_map.name or '(unnamed)'}"
+                       + (" — illustrative sample, not official data" if one_map.illustrative
+                          else ""))
+        data = read_features(parcels, layer=layer, crs=crs)
         with _dask_client(workers, scheduler) as client:
             if client is not None:
                 from redline.run.executors import to_dask
 
                 data = to_dask(data, client)
             result = run_classify(data, one_map, progress=not quiet)
+        out.parent.mkdir(parents=True, exist_ok=True)
         write_layer(result, out)
     except RedlineError as err:
+        if created and out.parent.is_dir() and not any(out.parent.iterdir()):
+            out.parent.rmdir()
         raise _fail(err) from err
     if not quiet:
-        typer.echo(result["zone"].value_counts(dropna=False).to_string())
+        typer.echo(_zone_counts(result).to_string(index=False))
         typer.echo(f"wrote {out}")
+
+
+def _zone_counts(result: Any) -> Any:
+    """Parcels per dominant zone, with Chinese names; not-assessed parcels counted by name."""
+    import pandas as pd
+
+    zone = result["zone"].where(result["status"] != "not_assessed", "not_assessed")
+    counts = zone.value_counts()
+    labels = {**schema.ZONE_LABELS, "not_assessed": schema.VERDICT_LABELS["not_assessed"]}
+    return pd.DataFrame({"zone": counts.index, "名称": [labels.get(z, "") for z in counts.index],
+                         "parcels": counts.to_numpy()})
 
 
 @app.command()
@@ -241,22 +296,70 @@ def layers(planning: PlanningOption = None) -> None:
         raise _fail(err) from err
 
 
+class TableFormat(StrEnum):
+    """How ``redline rules`` prints the rules."""
+
+    table = "table"
+    csv = "csv"
+    markdown = "markdown"
+
+
+#: Columns ``redline rules --format table`` shows (the full texts are in csv and markdown).
+RULES_TABLE_COLUMNS = ("id", "layer", "test", "severity", "title_zh")
+
+
 @app.command()
 def rules(
     rules_file: RulesOption = None,
+    format_: Annotated[TableFormat, typer.Option(
+        "--format", "-f", help="table: one short line per rule; csv: every column, for a "
+        "spreadsheet; markdown: every column, for a document.")] = TableFormat.table,
 ) -> None:
     """List the rules in force: id, layer, test, severity, clause (and whether it is verified)."""
     from redline.rules import load_rules
 
     try:
-        table = load_rules(rules_file).to_frame()
+        ruleset = load_rules(rules_file)
     except RedlineError as err:
         raise _fail(err) from err
-    typer.echo(table.to_string(index=False))
-    unverified = table.loc[~table["clause_verified"], "id"].tolist()
-    if unverified:
-        typer.echo(f"\n{len(unverified)} of {len(table)} rules cite a clause not verified against "
-                   f"its text (〔未核验 unverified〕; see clause_source): {', '.join(unverified)}")
+    table = ruleset.to_frame()
+    if format_ is TableFormat.csv:
+        typer.echo(table.to_csv(index=False), nl=False)
+    elif format_ is TableFormat.markdown:
+        typer.echo(_markdown(table))
+    else:
+        typer.echo(f"{ruleset.title} ({ruleset.id} {ruleset.version}), {len(table)} rules")
+        shown = table[[c for c in RULES_TABLE_COLUMNS if c in table.columns]]
+        typer.echo(shown.to_string(index=False, max_colwidth=40))
+        unverified = table.loc[~table["clause_verified"], "id"].tolist()
+        if unverified:
+            typer.echo(f"\n{len(unverified)} of {len(table)} rules cite a clause not verified "
+                       f"against its text (〔未核验 unverified〕; see clause_source): "
+                       f"{', '.join(unverified)}")
+
+
+def _markdown(table: Any) -> str:
+    """A pipe table (no extra dependency): ``|`` in cells escaped, line breaks as spaces."""
+    def cell(value: object) -> str:
+        text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+        return " ".join(text.split()).replace("|", "\\|")
+
+    head = "| " + " | ".join(map(cell, table.columns)) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/demo"),
+    quiet: QuietOption = False,
+) -> None:
+    """Screen the bundled sample sites and write verdicts, findings, the 三线 table and the
+    offline map into --out (what `make demo` does; the sample is illustrative)."""
+    from redline import datasets
+
+    screen(Path(datasets.get_path("sites")), out, quiet=quiet)
 
 
 def _point(text: str, option: str) -> tuple[float, float]:
@@ -273,7 +376,7 @@ def _point(text: str, option: str) -> tuple[float, float]:
 def alternatives(
     sites: Annotated[
         Path,
-        typer.Argument(help="Sites file (.gpkg, .shp, .geojson).", exists=True, dir_okay=False),
+        typer.Argument(help=f"Sites file ({SITES_FORMATS}).", exists=True, dir_okay=False),
     ],
     site_id: Annotated[str, typer.Option("--site-id", help="The site to place better.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
@@ -293,12 +396,13 @@ def alternatives(
 ) -> None:
     """Better placements of one site within --radius metres, screened and ranked, into --out."""
     from redline.avoidance import alternatives as find_alternatives
-    from redline.io import read_layer, staged, write_layer
+    from redline.io import staged, write_layer
     from redline.planning import load_planning
+    from redline.sites import read_sites
 
     _setup(verbose, quiet)
     try:
-        data = read_layer(sites, layer=layer, crs=crs)
+        data = read_sites(sites, layer=layer, crs=crs)
         ids = data["site_id"].astype(str) if "site_id" in data.columns else None
         if ids is None or not (ids == site_id).any():
             raise _fail(ValueError(f"{sites}: no site with site_id {site_id!r}; give one of "

@@ -25,6 +25,7 @@ __all__ = [
     "WORKING_CRS",
     "diagnose_crs",
     "gauss_kruger_epsg",
+    "guess_crs",
     "is_metric",
     "lonlat_bounds",
     "outside_extent",
@@ -275,6 +276,52 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     )
 
 
+def guess_crs(bounds: tuple[float, float, float, float]) -> tuple[str | None, str]:
+    """The CRS that coordinates without a declared one were most likely made in.
+
+    Parameters
+    ----------
+    bounds
+        ``(xmin, ymin, xmax, ymax)`` of the data.
+
+    Returns
+    -------
+    tuple of (str or None, str)
+        The CRS to suggest (``"EPSG:…"``; ``None`` when the coordinates do not tell one) and
+        a sentence saying what the coordinates look like.
+
+    Examples
+    --------
+    >>> guess_crs((42512300.0, 4861200.0, 42512400.0, 4861300.0))[0]
+    'EPSG:4530'
+    >>> guess_crs((125.3, 43.8, 125.4, 43.9))[0]
+    'EPSG:4490'
+    >>> guess_crs((512300.0, 4861200.0, 512400.0, 4861300.0))[1]
+    'they look like Gauss-Krüger metres without a zone prefix: declare ...4551...'
+    """
+    xmin, ymin, xmax, ymax = bounds
+    lo, hi = JILIN_LONLAT_BOUNDS[::2], JILIN_LONLAT_BOUNDS[1::2]
+    if all(abs(v) <= 180 for v in bounds):
+        if lo[0] <= xmin <= xmax <= lo[1] and hi[0] <= ymin <= ymax <= hi[1]:
+            return "EPSG:4490", ("they look like longitude/latitude in Jilin (EPSG:4490 CGCS2000; "
+                                 "EPSG:4326 WGS 84 differs from it by under a metre)")
+        return None, ("they look like degrees but not like longitude/latitude in Jilin (x holds "
+                      f"{xmin:.1f}–{xmax:.1f}, y {ymin:.1f}–{ymax:.1f}); check the axis order")
+    if xmin >= 1e7:
+        zone = int(xmin // 1_000_000)
+        code = gauss_kruger_epsg(zone=zone, prefix=True) if zone == int(xmax // 1e6) else None
+        if code is not None:
+            return f"EPSG:{code}", (f"the eastings carry Gauss-Krüger zone prefix {zone}: "
+                                    f"EPSG:{code} (CGCS2000 zone {zone}, with prefix)")
+    if xmin >= 4e6 and xmax <= 6e6 and (ymax < 1e6 or ymin >= 1e7):
+        return None, ("x holds northings and y eastings (the surveying order X/Y): give x the "
+                      "easting and y the northing")
+    if xmin > 0 and xmax < 1e6 and ymin >= 4.3e6 and ymax <= 5.4e6:
+        return None, ("they look like Gauss-Krüger metres without a zone prefix: " +
+                      _metre_hint(xmin, xmax))
+    return None, "the coordinates do not tell the CRS: use the one they were made in"
+
+
 def _metre_hint(xmin: float, xmax: float) -> str:
     zone = int(xmin // 1_000_000)
     if zone == int(xmax // 1_000_000) and (code := gauss_kruger_epsg(zone=zone, prefix=True)):
@@ -338,10 +385,13 @@ def to_working(
     """
     if gdf.crs is None:
         if crs is None:
+            bounds = tuple(float(v) for v in gdf.total_bounds)
+            code, looks = (guess_crs(bounds) if np.isfinite(bounds).all()  # type: ignore[arg-type]
+                           else (None, "there are no coordinates to tell it by"))
             raise CRSError(
-                f"{source}: the data has no coordinate reference system (no .prj or CRS). "
-                "Pass crs='EPSG:4490' (or the CRS it was made in) when reading it, or add a "
-                ".prj file."
+                f"{source}: the data has no coordinate reference system (no .prj or CRS); "
+                f"{looks}. Pass crs='{code or 'EPSG:4490'}' (or the CRS it was made in) when "
+                "reading it, or add a .prj file."
             )
         gdf = gdf.set_crs(crs)
     src = CRS.from_user_input(gdf.crs)

@@ -10,6 +10,7 @@ __all__ = [
     "ArgumentError",
     "CRSError",
     "GeometryError",
+    "IllustrativeDataWarning",
     "LayerError",
     "RedlineError",
     "RedlineWarning",
@@ -44,3 +45,12 @@ class RuleError(RedlineError, ValueError):
 
 class RedlineWarning(UserWarning):
     """A recoverable problem that redline repaired and recorded (e.g. a geometry repair)."""
+
+
+class IllustrativeDataWarning(RedlineWarning):
+    """The one map is the bundled illustrative sample (or a manifest that says it is
+    illustrative): its verdicts are examples, never a planning decision.
+
+    The test suite uses the sample on purpose and ignores this warning (``pyproject.toml``);
+    the tests that check it is given catch it with ``pytest.warns``.
+    """

@@ -29,7 +29,7 @@ from pyproj import CRS
 
 from redline.crs import lonlat_bounds, outside_extent, to_working
 from redline.errors import GeometryError, RedlineWarning
-from redline.schema import GeomFamily
+from redline.schema import INPUT_PROBLEM, GeomFamily
 
 __all__ = [
     "MAX_SAFE_AREA_CHANGE",
@@ -298,7 +298,9 @@ def prepare_subjects(
         "null geometry", "empty geometry", "coordinates outside Jilin", "mixes polygons with
         lines or points (split it into separate subjects)", "invalid geometry could not be
         repaired safely (area changed N%)", "invalid geometry collapsed when repaired",
-        "invalid geometry is still invalid after repair", "outside the planning extent".
+        "invalid geometry is still invalid after repair", "outside the planning extent", or
+        the reader's reason in :data:`redline.schema.INPUT_PROBLEM` (e.g. a boundary-point
+        ring that crosses itself).
         Subjects whose coordinates do not reproject to finite values get a null geometry.
 
     Raises
@@ -403,6 +405,11 @@ def prepare_subject_arrays(
         reasons[mask & ok] = reason
         ok[mask] = False
 
+    if INPUT_PROBLEM in subjects.columns:  # found by the reader (e.g. a ring crossing itself)
+        problem = subjects[INPUT_PROBLEM].to_numpy(dtype=object)
+        found = pd.notna(problem) & (problem != "")
+        reasons[found], ok[found] = problem[found], False
+        geoms[found & ~shapely.is_valid(geoms)] = None  # not measured: nothing to repair
     mark(shapely.is_missing(geoms), "null geometry")
     mark(shapely.is_empty(geoms), "empty geometry")
     outside = outside_extent(lonlat) if lonlat is not None else np.zeros(n, dtype=bool)

@@ -13,6 +13,7 @@ import html
 import logging
 import threading
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +29,7 @@ from pyproj import CRS
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, build_corridors
 from redline.crs import WORKING_CRS, is_metric, to_working
-from redline.errors import CRSError, GeometryError, LayerError
+from redline.errors import CRSError, GeometryError, IllustrativeDataWarning, LayerError
 from redline.geometry import REPAIR_COLUMNS, null_or_empty, repair
 from redline.io import read_layer
 from redline.overlay import PreparedLayer, prepare_layer
@@ -66,7 +67,10 @@ class Planning:
     crs
         The working CRS (projected, metres). Default :data:`redline.crs.WORKING_CRS`.
     name
-        A title shown in summaries.
+        A title shown in summaries and named in every output.
+    illustrative
+        The data are an illustrative sample, not official (the bundled sample is): loading
+        it warns with :class:`~redline.errors.IllustrativeDataWarning`.
 
     Raises
     ------
@@ -117,6 +121,7 @@ class Planning:
         landcover_classes: Mapping[int, str] | None = None,
         crs: Any = None,
         name: str = "",
+        illustrative: bool = False,
     ) -> None:
         working_crs = _working_crs(crs)
         given = {
@@ -143,7 +148,8 @@ class Planning:
             raise LayerError("planning layers do not match the canonical schema:\n  - "
                              + "\n  - ".join(problems))
         self._assemble(canonical, landcover=landcover, dem=dem,
-                       landcover_classes=landcover_classes, crs=working_crs, name=name)
+                       landcover_classes=landcover_classes, crs=working_crs, name=name,
+                       illustrative=illustrative)
 
     @classmethod
     def _of_canonical(
@@ -154,12 +160,13 @@ class Planning:
         dem: RasterLayer | None,
         crs: Any,
         name: str,
+        illustrative: bool,
     ) -> Planning:
         """A planning of layers :func:`canonicalize` made already (:func:`load_planning`),
         which are not mapped a second time."""
         planning = cls.__new__(cls)
         planning._assemble(layers, landcover=landcover, dem=dem, landcover_classes=None,
-                           crs=_working_crs(crs), name=name)
+                           crs=_working_crs(crs), name=name, illustrative=illustrative)
         return planning
 
     def _assemble(
@@ -171,10 +178,12 @@ class Planning:
         landcover_classes: Mapping[int, str] | None,
         crs: CRS,
         name: str,
+        illustrative: bool,
     ) -> None:
         """Project, check and repair the canonical layers; open the rasters."""
         self.crs = crs
         self.name = name
+        self.illustrative = illustrative
         self._layers: dict[str, gpd.GeoDataFrame] = {}
         repairs = []
         for kind, gdf in canonical.items():
@@ -412,7 +421,8 @@ class Planning:
         -------
         pandas.DataFrame
             Columns ``kind``, ``名称``, ``name``, ``features`` (``<NA>`` for rasters),
-            ``repairs`` (features repaired on loading) and ``source``.
+            ``repairs`` (features repaired on loading), ``source`` and ``encoding`` (of the
+            attribute text as read, e.g. detected GB18030; empty when not read from a file).
 
         Examples
         --------
@@ -432,12 +442,14 @@ class Planning:
                     "features": len(gdf),
                     "repairs": int((self.repairs["layer"] == kind).sum()),
                     "source": gdf.attrs.get("redline", {}).get("path", "GeoDataFrame"),
+                    "encoding": _encoding_note(gdf.attrs.get("redline", {})),
                 })
             else:
                 raster = self.rasters[kind]
                 rows.append({"kind": kind, "名称": "土地覆盖" if kind == "landcover" else "高程",
                              "name": "Land cover" if kind == "landcover" else "Elevation",
-                             "features": None, "repairs": 0, "source": str(raster.path)})
+                             "features": None, "repairs": 0, "source": str(raster.path),
+                             "encoding": ""})
         return pd.DataFrame(rows).astype({"features": "Int64"})
 
     def _bounds(self) -> tuple[float, ...] | None:
@@ -453,9 +465,11 @@ class Planning:
         lines = [f"Planning{' ' + repr(self.name) if self.name else ''}",
                  f" working CRS: {self.crs.name}", extent.rstrip("\n")]
         for row in self.summary().itertuples():
-            count = "raster" if pd.isna(row.features) else f"{int(row.features)} features"
+            n = 0 if pd.isna(row.features) else int(row.features)
+            count = "raster" if pd.isna(row.features) else f"{n} feature{'' if n == 1 else 's'}"
             fixes = f", {row.repairs} repaired" if row.repairs else ""
-            lines.append(f"  {row.kind:<14} {count}{fixes}")
+            text = f", text {row.encoding}" if row.encoding else ""
+            lines.append(f"  {row.kind:<14} {count}{fixes}{text}")
         return "\n".join(line for line in lines if line)
 
     def _repr_html_(self) -> str:
@@ -693,6 +707,13 @@ def as_planning(planning: Planning | None) -> Planning:
     return planning
 
 
+def _encoding_note(provenance: Mapping[str, Any]) -> str:
+    """How a layer's text was decoded, e.g. ``"GB18030 (detected)"``; empty if not known."""
+    codec = provenance.get("encoding")
+    source = provenance.get("encoding_source")
+    return f"{codec} ({source})" if codec and source else (codec or "")
+
+
 def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Planning:
     """Load the one map described by a TOML manifest.
 
@@ -707,7 +728,8 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
     Returns
     -------
     Planning
-        Named after the manifest's ``[planning] name`` (else the file name).
+        Named after the manifest's ``[planning] name`` (else the file name); ``illustrative``
+        for the bundled sample and for a manifest with ``[planning] illustrative = true``.
 
     Raises
     ------
@@ -716,6 +738,11 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         match the canonical schema (every problem in one message).
     GeometryError, CRSError
         As for :class:`Planning`.
+
+    Warns
+    -----
+    IllustrativeDataWarning
+        The one map is illustrative (the bundled sample): its verdicts are examples.
 
     Examples
     --------
@@ -778,7 +805,19 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         rasters[kind] = open_raster(root / entry["path"], kind=kind,
                                     classes=classes if kind == "landcover" else None)
     info = manifest.get("planning", {})
-    return Planning._of_canonical(layers, landcover=rasters.get("landcover"),
-                                  dem=rasters.get("dem"),
-                                  crs=crs if crs is not None else info.get("crs"),
-                                  name=info.get("name", path.stem))
+    from redline.datasets import get_path
+
+    illustrative = bool(info.get("illustrative", False)) or path.resolve() == Path(
+        get_path("manifest")).resolve()
+    planning = Planning._of_canonical(layers, landcover=rasters.get("landcover"),
+                                      dem=rasters.get("dem"),
+                                      crs=crs if crs is not None else info.get("crs"),
+                                      name=info.get("name", path.stem),
+                                      illustrative=illustrative)
+    if illustrative:
+        warnings.warn(f"the one map {planning.name!r} ({path}) is an illustrative sample, not "
+                      "official data: its verdicts are examples, never a planning decision. "
+                      "Screen against your own one map: --planning MANIFEST on the command "
+                      "line, load_planning(MANIFEST) in Python", IllustrativeDataWarning,
+                      stacklevel=2)
+    return planning

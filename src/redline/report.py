@@ -15,11 +15,18 @@ import shapely
 
 from redline.io import staged, write_layer
 from redline.screening import OUTSIDE_TOLERANCE
+from redline.sites import write_sites
 
 if TYPE_CHECKING:
     from redline.screening import Screening
 
-__all__ = ["OUTPUT_FILES", "three_lines_table", "write_screening"]
+__all__ = [
+    "BOUNDARY_POINTS_FILE",
+    "OUTPUT_FILES",
+    "provenance",
+    "three_lines_table",
+    "write_screening",
+]
 
 #: Files :func:`write_screening` writes, by role.
 OUTPUT_FILES = {
@@ -29,6 +36,8 @@ OUTPUT_FILES = {
     "three_lines": "three_lines.csv",
     "summary": "summary.csv",
 }
+#: The sites as a boundary-point coordinate file, written on request.
+BOUNDARY_POINTS_FILE = "sites.txt"
 #: CSVs carry a byte-order mark so that Excel on Chinese Windows reads them as UTF-8.
 CSV_ENCODING = "utf-8-sig"
 
@@ -147,12 +156,47 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
     return pd.DataFrame(columns, index=sites.index)
 
 
-def write_screening(screening: Screening, directory: str | Path) -> dict[str, Path]:
+def provenance(screening: Screening) -> dict[str, str]:
+    """What a screening was made against, as every output names it: the one map and the
+    ruleset.
+
+    Parameters
+    ----------
+    screening
+        The result of :func:`redline.screen`.
+
+    Returns
+    -------
+    dict of str to str
+        ``planning`` (the one map's name), ``illustrative`` (``"yes"`` for the bundled sample
+        or a manifest saying so) and ``ruleset`` (id and version). ``summary.csv`` carries
+        them as columns, the GeoPackage as metadata of its layers.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline import datasets, screen
+    >>> about = provenance(screen(gpd.read_file(datasets.get_path("sites")).head(1)))
+    >>> about["illustrative"], about["ruleset"]
+    ('yes', 'jilin 1.0')
+    """
+    planning, rules = screening.planning, screening.rules
+    return {
+        "planning": planning.name or "(unnamed one map)",
+        "illustrative": "yes" if getattr(planning, "illustrative", False) else "no",
+        "ruleset": f"{rules.id} {rules.version}",
+    }
+
+
+def write_screening(
+    screening: Screening, directory: str | Path, *, boundary_points: bool = False
+) -> dict[str, Path]:
     """Write a screening's outputs into ``directory`` (created if needed), each atomically.
 
     The files are staged and moved into place together (:func:`redline.io.staged`): a failure
     leaves earlier outputs in ``directory`` as they were. CSVs are UTF-8 with a byte-order mark
-    (:data:`CSV_ENCODING`) so that Excel reads the Chinese text.
+    (:data:`CSV_ENCODING`) so that Excel reads the Chinese text. ``summary.csv`` and the
+    GeoPackage's layer metadata name the one map and the ruleset (:func:`provenance`).
 
     Parameters
     ----------
@@ -160,11 +204,14 @@ def write_screening(screening: Screening, directory: str | Path) -> dict[str, Pa
         The result of :func:`redline.screen`.
     directory
         Output folder.
+    boundary_points
+        Also write the sites as a boundary-point coordinate file (role ``boundary_points``,
+        :data:`BOUNDARY_POINTS_FILE`; see :func:`redline.sites.write_sites`).
 
     Returns
     -------
     dict
-        Role → path, for the roles of :data:`OUTPUT_FILES`.
+        Role → path, for the roles of :data:`OUTPUT_FILES` (and ``boundary_points``).
 
     Examples
     --------
@@ -182,12 +229,17 @@ def write_screening(screening: Screening, directory: str | Path) -> dict[str, Pa
         "sites": pd.DataFrame(sites.drop(columns=sites.geometry.name)),
         "findings": pd.DataFrame(screening.findings.drop(columns="geometry")),
         "three_lines": screening.three_lines(),
-        "summary": screening.summary(),
+        "summary": screening.summary().assign(**provenance(screening)),
     }
+    about = provenance(screening)
     with staged(directory) as folder:  # all files move into place together, or none
         gpkg = folder / OUTPUT_FILES["geopackage"]
-        write_layer(sites, gpkg, layer="sites")
-        write_layer(screening.findings, gpkg, layer="findings")
+        write_layer(sites, gpkg, layer="sites", metadata=about)
+        write_layer(screening.findings, gpkg, layer="findings", metadata=about)
         for role, table in tables.items():
             write_layer(table, folder / OUTPUT_FILES[role], encoding=CSV_ENCODING)
-    return {role: directory / name for role, name in OUTPUT_FILES.items()}
+        written = dict(OUTPUT_FILES)
+        if boundary_points:
+            write_sites(screening.sites, folder / BOUNDARY_POINTS_FILE)
+            written["boundary_points"] = BOUNDARY_POINTS_FILE
+    return {role: directory / name for role, name in written.items()}

@@ -19,6 +19,8 @@ __all__ = [
     "GENERAL_CONSTRUCTION",
     "GEOHAZARD_LEVELS",
     "HERITAGE_ZONES",
+    "INPUT_PROBLEM",
+    "INPUT_WARNING",
     "LANDCOVER_CLASSES",
     "LAYER_SPECS",
     "OPEN_VOCABULARIES",
@@ -30,6 +32,8 @@ __all__ = [
     "RESERVE_ZONES",
     "SEVERITIES",
     "SEVERITY_LABELS",
+    "SITE_FIELDS",
+    "SITE_FIELD_ALIASES",
     "VALUE_ALIASES",
     "VALUE_SUCCESSORS",
     "VECTOR_KINDS",
@@ -37,10 +41,13 @@ __all__ = [
     "VERDICT_LABELS",
     "WATER_LEVELS",
     "ZONES",
+    "ZONE_LABELS",
     "LayerSpec",
     "canonical_value",
+    "project_type_listing",
     "severity_rank",
     "vocabulary",
+    "site_column",
 ]
 
 GeomFamily = Literal["polygon", "line"]
@@ -91,6 +98,11 @@ class LayerSpec:
 
 
 ZONES: Final = ("key", "restricted", "prohibited", "optimized")
+#: Chinese names of the main functional zone classes (and of area no zone covers).
+ZONE_LABELS: Final = MappingProxyType({
+    "key": "重点开发区域", "restricted": "限制开发区域", "prohibited": "禁止开发区域",
+    "optimized": "优化开发区域", "unzoned": "未划定",
+})
 RESERVE_ZONES: Final = ("core", "buffer", "experimental", "core_protection", "general_control")
 WATER_LEVELS: Final = ("1", "2", "quasi")
 CORRIDOR_CLASSES: Final = ("provincial", "secondary")
@@ -334,7 +346,86 @@ PROJECT_TYPE_ALIASES: Final = MappingProxyType({
     "风力发电": "wind", "风电场": "wind", "输变电工程": "power_grid", "电网": "power_grid",
     "变电站": "power_grid", "输电线路": "power_grid", "设施农业用地": "facility_agriculture",
     "国家重大战略项目": "national_major", "国家重大建设项目": "national_major",
+    "商住": "commercial", "商住用地": "commercial", "商服用地": "commercial",
+    "商业用地": "commercial", "商业服务业": "commercial", "工矿": "industrial",
+    "工矿仓储": "industrial", "仓储": "industrial", "物流": "industrial",
+    "公路": "linear_infrastructure", "高速公路": "linear_infrastructure",
+    "交通运输": "linear_infrastructure", "输油管道": "linear_infrastructure",
+    "输气管道": "linear_infrastructure", "水库": "water_infrastructure",
+    "水电站": "energy", "电站": "energy", "发电": "energy",
+    "景区": "tourism", "文旅": "tourism", "旅游开发": "tourism",
+    "矿山": "mining", "采石场": "mining", "砂石料场": "mining",
+    "养殖": "agriculture", "种植": "agriculture", "生态修复工程": "ecological_restoration",
+    "学校": "public_service", "医院": "public_service", "公共服务设施": "public_service",
 })
+
+#: Column of a site (or parcel) that its reader found cannot be assessed as drawn (e.g. a
+#: boundary-point ring that crosses itself): the reason. Screening and classification read it
+#: and mark the row ``not_assessed`` with that reason; empty where the row is fine.
+INPUT_PROBLEM: Final = "input_problem"
+#: Column of a site whose file disagrees with itself (declared area or point count): the note.
+#: Kept in the outputs; it does not change the verdict.
+INPUT_WARNING: Final = "input_warning"
+
+#: Canonical site fields and the column names they are found under in a sites file, first
+#: match wins (English names compared case-insensitively). ``project_ty`` is the Shapefile
+#: cut of ``project_type``.
+SITE_FIELD_ALIASES: Final = MappingProxyType({
+    "site_id": ("site_id", "项目编号", "编号", "地块编号", "项目代码", "地块号", "序号", "id"),
+    "name": ("name", "项目名称", "名称", "地块名称", "项目名"),
+    "project_type": ("project_type", "project_ty", "项目类型", "类型", "建设类型", "项目性质",
+                     "用途", "用地用途", "type"),
+})
+SITE_FIELDS: Final = tuple(SITE_FIELD_ALIASES)
+
+
+def site_column(columns: object, field_name: str) -> str | None:
+    """The column of a sites table holding a canonical site field, found by its aliases.
+
+    Parameters
+    ----------
+    columns
+        The table's column labels.
+    field_name
+        ``"site_id"``, ``"name"`` or ``"project_type"`` (:data:`SITE_FIELDS`).
+
+    Returns
+    -------
+    str or None
+        The first column named by :data:`SITE_FIELD_ALIASES` (English names case-insensitive),
+        ``None`` when there is none.
+
+    Examples
+    --------
+    >>> site_column(["项目编号", "项目名称", "项目类型", "geometry"], "site_id")
+    '项目编号'
+    >>> site_column(["ID", "geometry"], "site_id"), site_column(["geometry"], "name")
+    ('ID', None)
+    """
+    labels = [c for c in columns if isinstance(c, str)]  # type: ignore[attr-defined]
+    folded = {label.strip().lower(): label for label in reversed(labels)}
+    for alias in SITE_FIELD_ALIASES[field_name]:
+        if alias in folded:
+            return folded[alias]
+    return None
+
+
+def project_type_listing() -> str:
+    """The project types with their Chinese names, for messages.
+
+    Returns
+    -------
+    str
+        ``"residential 住宅, industrial 工业, …"``: every key of :data:`PROJECT_TYPES` but the
+        general construction a blank type means.
+
+    Examples
+    --------
+    >>> project_type_listing().split(", ")[:3]
+    ['residential 住宅', 'industrial 工业', 'commercial 商业']
+    """
+    return ", ".join(f"{name} {label}" for name, label in PROJECT_TYPES.items()
+                     if name != GENERAL_CONSTRUCTION)
 
 
 def severity_rank(value: str) -> int:

@@ -32,6 +32,7 @@ from redline.overlay import PreparedLayer, near_pairs, overlap_pairs, pair_geome
 from redline.planning import Planning
 from redline.raster import landcover_shares, slope_stats
 from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type
+from redline.sites import canonical_site_fields
 
 if TYPE_CHECKING:
     import folium
@@ -214,13 +215,18 @@ class Screening:
 
         return three_lines_table(self)
 
-    def to_file(self, directory: str | Path) -> dict[str, Path]:
+    def to_file(
+        self, directory: str | Path, *, boundary_points: bool = False
+    ) -> dict[str, Path]:
         """Write the GeoPackage (layers ``sites``, ``findings``), CSVs and the 三线 table.
 
         Parameters
         ----------
         directory
             Output folder, created if needed; see :func:`redline.report.write_screening`.
+        boundary_points
+            Also write the sites as a boundary-point coordinate file (界址点坐标,
+            ``sites.txt``, GBK), the format a land-use dossier takes.
 
         Returns
         -------
@@ -239,7 +245,7 @@ class Screening:
         """
         from redline.report import write_screening
 
-        return write_screening(self, directory)
+        return write_screening(self, directory, boundary_points=boundary_points)
 
     def map(self, **kwargs: Any) -> folium.Map:
         """Interactive map of the verdicts; options in :func:`redline.maps.screening_map`.
@@ -294,7 +300,10 @@ def screen_frame(
     Parameters
     ----------
     sites
-        A GeoDataFrame of sites, as for :func:`redline.screen`.
+        A GeoDataFrame of sites, as for :func:`redline.screen`; the site fields are also found
+        under their usual names (项目编号, 项目名称, 项目类型, 用途 …:
+        :data:`redline.schema.SITE_FIELD_ALIASES`, by
+        :func:`redline.sites.canonical_site_fields`).
     planning
         The one map.
     ruleset
@@ -331,6 +340,7 @@ def screen_frame(
     if not isinstance(sites, gpd.GeoDataFrame):
         raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
     source = source_of(sites)
+    sites = canonical_site_fields(sites, source=source)  # 项目编号, 项目类型, 用途 … understood
     ids = site_ids(sites)
     types = _project_types(sites, source=source)
     geoms, reasons = prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
@@ -477,7 +487,8 @@ def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
         warnings.warn(
             f"{source}: unknown project_type values {sorted(unknown)[:10]} are screened as "
             f"general construction (the strictest reading); valid types: "
-            f"{list(schema.PROJECT_TYPES)} or their Chinese names",
+            f"{schema.project_type_listing()} (and more Chinese spellings: "
+            "redline.schema.PROJECT_TYPE_ALIASES)",
             RedlineWarning, stacklevel=3,
         )
     table = np.array([*canonical, schema.GENERAL_CONSTRUCTION], dtype=object)

@@ -25,13 +25,14 @@ import shapely
 from redline.errors import ArgumentError, LayerError, RedlineWarning
 from redline.geometry import prepare_subject_arrays
 from redline.overlay import PreparedLayer, overlaps, prepare_layer, self_overlaps
-from redline.schema import VERDICTS, ZONES
+from redline.schema import VERDICTS, ZONE_LABELS, ZONES
 
 if TYPE_CHECKING:
     from redline.planning import Planning
 
 __all__ = [
     "CLASSIFY_COLUMNS",
+    "SHARE_NOISE",
     "STATUSES",
     "UNZONED",
     "ZONE_STRICTNESS",
@@ -52,19 +53,25 @@ NOT_ASSESSED: Final = VERDICTS[0]
 STATUSES: Final = ("assessed", NOT_ASSESSED)
 #: Columns :func:`classify` adds to the caller's parcels, in order.
 CLASSIFY_COLUMNS: Final = (
+    "area_m2",
     "share_key",
     "share_restricted",
     "share_prohibited",
     "share_optimized",
     "share_unzoned",
     "zone",
+    "zone_zh",
     "zone_strictest",
+    "zone_strictest_zh",
     "subtype",
     "zone_feature_id",
     "split",
     "status",
     "not_assessed_reason",
 )
+#: Shares within this of 0 or 1 are floating-point noise of the overlay (7.8e-16) and are
+#: written as exactly 0 or 1.
+SHARE_NOISE: Final = 1e-12
 # Overlaps between zoning features at most this large (m²) are floating-point noise along
 # shared edges, not bad data.
 _NOISE_M2: Final = 1e-6
@@ -136,10 +143,13 @@ def classify_frame(
     -------
     geopandas.GeoDataFrame
         The caller's parcels (index, columns, geometry and CRS unchanged) with
-        :data:`CLASSIFY_COLUMNS` added: ``share_<class>`` (share of the parcel's area in each
-        class and outside every zone, summing to 1), ``zone`` (the dominant class; ties go to
-        the stricter class; ``"unzoned"`` when no zone covers most), ``zone_strictest`` (the
-        strictest class covering at least ``tolerance_m2``; ``"unzoned"`` when none does),
+        :data:`CLASSIFY_COLUMNS` added: ``area_m2`` (the parcel's area, equal-area working
+        CRS), ``share_<class>`` (share of the parcel's area in each class and outside every
+        zone, summing to 1; noise within :data:`SHARE_NOISE` of 0 or 1 snapped to it),
+        ``zone`` (the dominant class; ties go to the stricter class; ``"unzoned"`` when no
+        zone covers most), ``zone_strictest`` (the strictest class covering at least
+        ``tolerance_m2``; ``"unzoned"`` when none does), ``zone_zh`` and
+        ``zone_strictest_zh`` (their Chinese names, :data:`redline.schema.ZONE_LABELS`),
         ``subtype`` and ``zone_feature_id`` (of the zoning feature covering most of the parcel
         within the dominant class), ``split`` (two or more classes, unzoned included, count),
         ``status`` (``"assessed"`` or ``"not_assessed"``) and ``not_assessed_reason``.
@@ -196,8 +206,10 @@ def classify_frame(
     table = _tabulate(pairs, zoning, planning["zoning"], area[assessed], tolerance_m2=tolerance_m2)
 
     n = len(parcels)
-    added: dict[str, np.ndarray] = {f"share_{c}": np.full(n, np.nan) for c in (*ZONES, UNZONED)}
-    for column in ("zone", "zone_strictest", "subtype", "zone_feature_id"):
+    added: dict[str, np.ndarray] = {"area_m2": np.where(ok, area, np.nan)}
+    added.update({f"share_{c}": np.full(n, np.nan) for c in (*ZONES, UNZONED)})
+    for column in ("zone", "zone_zh", "zone_strictest", "zone_strictest_zh", "subtype",
+                   "zone_feature_id"):
         added[column] = np.full(n, None, dtype=object)
     added["split"] = np.zeros(n, dtype=bool)
     for column, values in table.items():
@@ -267,6 +279,7 @@ def _tabulate(
     ranked = np.column_stack([shares, unzoned])
     dominant = np.argmax(ranked, axis=1)
     labels = np.array([*ZONE_STRICTNESS, UNZONED], dtype=object)
+    labels_zh = np.array([ZONE_LABELS[c] for c in labels], dtype=object)
     counted = np.column_stack([class_area, unzoned * area]) >= tolerance_m2
     counted[np.arange(n), dominant] = True
     strictest = np.argmax(counted[:, :k], axis=1)
@@ -286,12 +299,18 @@ def _tabulate(
         subtype[best_subject] = np.where(pd.isna(values), None, values)
     feature_id[best_subject] = zoning_gdf["feature_id"].to_numpy(dtype=object)[best_row]
 
+    shares[np.abs(shares) < SHARE_NOISE] = 0.0
+    shares[np.abs(shares - 1.0) < SHARE_NOISE] = 1.0
+    unzoned[np.abs(unzoned) < SHARE_NOISE] = 0.0
+    unzoned[np.abs(unzoned - 1.0) < SHARE_NOISE] = 1.0
     by_name = {c: shares[:, ZONE_STRICTNESS.index(c)] for c in ZONES}
     return {
         **{f"share_{c}": by_name[c] for c in ZONES},
         f"share_{UNZONED}": unzoned,
         "zone": labels[dominant],
+        "zone_zh": labels_zh[dominant],
         "zone_strictest": labels[strictest],
+        "zone_strictest_zh": labels_zh[strictest],
         "subtype": subtype,
         "zone_feature_id": feature_id,
         "split": counted.sum(axis=1) > 1,

@@ -53,6 +53,7 @@ def write_layer(
     layer: str | None = None,
     encoding: str = "UTF-8",
     rename: Mapping[str, str] | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``gdf`` atomically and check what was written.
 
@@ -74,6 +75,8 @@ def write_layer(
         Text encoding of Shapefile and CSV output (GeoPackage and GeoJSON are always UTF-8).
     rename
         Column renames applied before writing, e.g. to fit Shapefile's 10-byte field names.
+    metadata
+        Key → text stored as the layer's metadata (GeoPackage; ignored by other formats).
 
     Returns
     -------
@@ -132,6 +135,7 @@ def write_layer(
                     layer=layer_name,
                     driver=WRITE_DRIVERS[ext],
                     encoding=gdal_codec(encoding) if ext == ".shp" else None,
+                    layer_metadata=dict(metadata) if metadata and ext == ".gpkg" else None,
                 )
             except (
                 DataSourceError,
@@ -291,7 +295,8 @@ def _write_csv(data: pd.DataFrame, target: Path, *, encoding: str) -> None:
     if isinstance(data, gpd.GeoDataFrame):
         geometry = data.geometry
         data = pd.DataFrame(data.drop(columns=geometry.name))
-        data[WKT_COLUMN] = shapely.to_wkt(np.asarray(geometry.values))
+        # every digit kept (the default rounds to 6 decimals: 0.1 m in degrees)
+        data[WKT_COLUMN] = shapely.to_wkt(np.asarray(geometry.values), rounding_precision=-1)
     data.to_csv(target, index=False, encoding=encoding)
 
 

@@ -112,9 +112,15 @@ class Clause:
             object.__setattr__(self, name, value)
 
     def __str__(self) -> str:
-        details = "，".join(p for p in (self.issuer, self.number, self.date) if p)
+        details = "，".join(self._details(self.document))
         flag = "" if self.verified else UNVERIFIED_FLAG
-        return f"《{self.document}》{self.article}（{details}）{flag}"
+        return (f"《{self.document}》{self.article}" + (f"（{details}）" if details else "")
+                + flag)
+
+    def _details(self, title: str) -> list[str]:
+        """Issuer, number and date, without a date the title already gives ("…（2014）")."""
+        date = self.date if self.date and self.date not in title else ""
+        return [p for p in (self.issuer, self.number, date) if p]
 
     @property
     def en(self) -> str:
@@ -126,9 +132,10 @@ class Clause:
         ...        document_en="Regulations on Nature Reserves", issuer="State Council").en
         'Regulations on Nature Reserves, 第二十六条 (State Council, 2026-02-03) [unverified]'
         """
-        details = ", ".join(p for p in (self.issuer, self.number, self.date) if p)
+        title = self.document_en or self.document
+        details = ", ".join(self._details(title))
         flag = "" if self.verified else " [unverified]"
-        return f"{self.document_en or self.document}, {self.article} ({details}){flag}"
+        return f"{title}, {self.article}" + (f" ({details})" if details else "") + flag
 
 
 if tuple(f.name for f in fields(Clause)) != CLAUSE_KEYS:  # pragma: no cover - one format

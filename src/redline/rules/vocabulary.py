@@ -20,6 +20,7 @@ from redline.schema import (
     VECTOR_KINDS,
     canonical_value,
     vocabulary,
+    project_type_listing,
 )
 
 __all__ = [
@@ -142,9 +143,9 @@ def canonical_project_type(value: object) -> str:
     if text in PROJECT_TYPE_ALIASES:
         return PROJECT_TYPE_ALIASES[text]
     raise ArgumentError(
-        f"unknown project type {text!r}; valid: {listing(PROJECT_TYPES)} (or their Chinese "
-        "labels in redline.schema.PROJECT_TYPES / PROJECT_TYPE_ALIASES); leave it empty for "
-        "general construction."
+        f"unknown project type {text!r}; valid: {project_type_listing()} (more Chinese "
+        "spellings in redline.schema.PROJECT_TYPE_ALIASES); leave it empty for general "
+        "construction."
     )
 
 

@@ -8,8 +8,8 @@ been screened and the files check out, so a failure leaves the previous outputs 
 
 from __future__ import annotations
 
+import itertools
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +21,14 @@ import pyogrio
 from tqdm.auto import tqdm
 
 from redline.errors import LayerError
-from redline.io import iter_layer_chunks, staged, write_layer
+from redline.io import staged, write_layer
 from redline.planning import Planning, as_planning
-from redline.report import CSV_ENCODING, OUTPUT_FILES
+from redline.report import CSV_ENCODING, OUTPUT_FILES, provenance
 from redline.rules import RuleSet, as_ruleset
 from redline.run.executors import broadcast, check_jobs, dask_map, to_dask
 from redline.run.parts import Part, concat_screenings, screen_part
 from redline.screening import Screening, source_of
+from redline.sites import iter_sites
 
 if TYPE_CHECKING:
     import distributed
@@ -90,6 +91,7 @@ def screen_file(
     rules: RuleSet | str | Path | None = None,
     layer: str | None = None,
     crs: Any = None,
+    fields: dict[str, str] | None = None,
     chunk_size: int = 100_000,
     n_jobs: int | None = None,
     progress: bool = False,
@@ -101,8 +103,9 @@ def screen_file(
     Parameters
     ----------
     sites_path
-        Sites file (GeoPackage, Shapefile, FlatGeobuf, ...), read with :func:`redline.io.
-        iter_layer_chunks` (the checks of :func:`redline.io.read_layer`).
+        Sites file of any format :func:`redline.sites.read_sites` reads (GeoPackage,
+        Shapefile, CSV, Excel, boundary-point TXT …), read in chunks by
+        :func:`redline.sites.iter_sites`.
     out_dir
         Output folder (created if needed); receives the files of
         :data:`redline.report.OUTPUT_FILES`.
@@ -112,6 +115,8 @@ def screen_file(
         Layer name inside a multi-layer file.
     crs
         CRS to assume for sites that declare none (as for :func:`redline.screen`).
+    fields
+        Canonical site field → the file's column (as for :func:`redline.sites.read_sites`).
     chunk_size
         Sites per chunk: memory use grows with it, not with the file.
     n_jobs
@@ -154,14 +159,15 @@ def screen_file(
             seen: set[str] = set()
             inside, outside = False, None  # for the all-outside check, over the whole file
             gathered: list[Screening] | None = [] if gather_up_to > 0 else None
-            chunks = iter_layer_chunks(sites_path, chunk_size=chunk_size, layer=layer, crs=crs)
+            chunks = iter_sites(sites_path, chunk_size=chunk_size, layer=layer, crs=crs,
+                                fields=fields)
             refs = broadcast(client, planning=planning, ruleset=ruleset) if client else None
             n_chunks = 0
-            with tqdm(desc="screening", unit="chunk", disable=not progress) as bar:
-                for chunk in chunks:
-                    if n_chunks == 0:
-                        features = chunk.attrs["redline"]["features"]
-                        bar.total = math.ceil(features / chunk_size) if features >= 0 else None
+            first = next(chunks)  # always yielded, empty for an empty file: the bar's total
+            features = first.attrs["redline"]["features"]
+            with tqdm(desc="screening", unit=" sites", total=features if features >= 0 else None,
+                      disable=not progress) as bar:
+                for chunk in itertools.chain([first], chunks):
                     for part in _screen_chunk(
                         chunk, planning, ruleset, crs=crs, n_jobs=jobs, client=client, refs=refs
                     ):
@@ -175,7 +181,7 @@ def screen_file(
                         inside = inside or part.inside
                         outside = outside or part.outside
                     n_chunks += 1
-                    bar.update()
+                    bar.update(len(chunk))
             if outside is not None and not inside:
                 raise outside
             paths = writer.finish()
@@ -234,9 +240,11 @@ class _Writer:
         self.layers: set[str] = set()
         self.empty_findings: gpd.GeoDataFrame | None = None
         self.summary = pd.DataFrame()
+        self.about: dict[str, str] = {}
         self.n_sites = self.n_findings = 0
 
     def add(self, screening: Screening) -> None:
+        self.about = provenance(screening)
         sites = gpd.GeoDataFrame(screening.sites).reset_index(drop=True)
         findings = screening.findings
         self._layer(sites, "sites")
@@ -268,6 +276,7 @@ class _Writer:
             driver="GPKG",
             append=name in self.layers,
             geometry_type="Unknown",
+            layer_metadata=None if name in self.layers else self.about,
         )
         self.layers.add(name)
 
@@ -282,7 +291,7 @@ class _Writer:
     def finish(self) -> dict[str, Path]:
         """Complete and check the files; role → path inside the folder."""
         if "findings" not in self.layers and self.empty_findings is not None:
-            write_layer(self.empty_findings, self.gpkg, layer="findings")
+            write_layer(self.empty_findings, self.gpkg, layer="findings", metadata=self.about)
             self.layers.add("findings")
         self.close()
         paths = {"geopackage": self.gpkg}
@@ -314,7 +323,8 @@ class _Writer:
                 )
             paths[role] = path
         paths["summary"] = write_layer(
-            self.summary, self.folder / OUTPUT_FILES["summary"], encoding=CSV_ENCODING
+            self.summary.assign(**self.about), self.folder / OUTPUT_FILES["summary"],
+            encoding=CSV_ENCODING,
         )
         return {role: paths[role] for role in OUTPUT_FILES}
 
