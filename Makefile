@@ -4,20 +4,27 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed
 OUT    ?= out/demo
 
 .PHONY: demo test bench lint system-deps clean sample-data
 
-$(STAMP): pyproject.toml
+# redline and its runtime dependencies only: what the demo (and a planner) needs
+$(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+# the test toolchain on top (pytest, playwright, jupyter kernel, linters)
+$(STAMP): $(DEMO_STAMP)
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
 ## Screen the bundled sample sites: verdicts, findings, 三线 table and the offline map in $(OUT)/
-demo: $(STAMP)
-	$(BIN)/redline screen data/sample_shapefiles/sites.gpkg --out $(OUT)
+demo: $(DEMO_STAMP)
+	$(BIN)/redline demo --out $(OUT)
 
 ## Install everything the tests need (Python packages and Chromium) and run the whole suite
 test: $(STAMP) system-deps

@@ -36,6 +36,7 @@ EXPECTED = (
     "05_batch",
     "06_programme",
     "07_avoidance",
+    "08_boundary_points",
 )
 #: Seconds a cell may run before the notebook fails.
 CELL_TIMEOUT_S = 120
