@@ -60,7 +60,7 @@ def test_chunked_outputs_equal_the_whole_screening(tmp_path, planning, oracle):
     want = pd.read_csv(oracle["summary"], encoding="utf-8-sig")
     # the file also names the one map and the ruleset screened against (one value each)
     about = want[["planning", "illustrative", "ruleset"]].drop_duplicates()
-    assert about.values.tolist() == [[planning.name, "yes", "jilin 1.0"]]
+    assert about.values.tolist() == [[planning.name, "yes", "jilin 2.0"]]
     pd.testing.assert_frame_equal(out.summary.reset_index(drop=True),
                                   want.drop(columns=about.columns), check_dtype=False)
     assert [p.name for p in tmp_path.iterdir()] and not list(tmp_path.glob(".redline-*"))

@@ -652,7 +652,7 @@ def test_sample_map_in_chromium(sample_screening: Screening, tmp_path: Path) -> 
         assert page.locator(".leaflet-control-layers-expanded").count() == 1
         assert not overlap(page.evaluate(RECT, ".leaflet-control-layers"), legend)
         assert "N" in page.inner_text(".redline-north")
-        assert "jilin 1.0" in page.inner_text(".redline-title")
+        assert "jilin 2.0" in page.inner_text(".redline-title")
 
         # Search by id and by (part of the) name: the map goes to the site, its popup opens.
         other = sites[sites.geom_type == "Polygon"].iloc[-1]

@@ -178,7 +178,7 @@ def provenance(screening: Screening) -> dict[str, str]:
     >>> from redline import datasets, screen
     >>> about = provenance(screen(gpd.read_file(datasets.get_path("sites")).head(1)))
     >>> about["illustrative"], about["ruleset"]
-    ('yes', 'jilin 1.0')
+    ('yes', 'jilin 2.0')
     """
     planning, rules = screening.planning, screening.rules
     return {

@@ -46,8 +46,8 @@ __all__ = [
     "canonical_value",
     "project_type_listing",
     "severity_rank",
-    "vocabulary",
     "site_column",
+    "vocabulary",
 ]
 
 GeomFamily = Literal["polygon", "line"]

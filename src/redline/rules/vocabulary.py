@@ -19,8 +19,8 @@ from redline.schema import (
     RASTER_KINDS,
     VECTOR_KINDS,
     canonical_value,
-    vocabulary,
     project_type_listing,
+    vocabulary,
 )
 
 __all__ = [
