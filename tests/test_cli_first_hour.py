@@ -146,7 +146,7 @@ def test_6_demo_installs_the_runtime_only_and_windows_is_documented(tmp_path):
     done = run("demo", "--out", tmp_path / "demo", "-q")
     assert done.exit_code == 0, done.output
     assert (tmp_path / "demo" / "map.html").is_file()
-    assert len(verdicts(tmp_path / "demo")) == 235
+    assert len(verdicts(tmp_path / "demo")) == 247
 
 
 def test_7_rules_as_table_csv_and_markdown():

@@ -215,7 +215,7 @@ def iter_sites(
     --------
     >>> from redline import datasets
     >>> [len(c) for c in iter_sites(datasets.get_path("sites"), chunk_size=100)]
-    [100, 100, 35]
+    [100, 100, 47]
     """
     path = Path(path)
     if _read_whole(path):
