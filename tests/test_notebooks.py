@@ -37,6 +37,7 @@ EXPECTED = (
     "06_programme",
     "07_avoidance",
     "08_boundary_points",
+    "09_desk",
 )
 #: Seconds a cell may run before the notebook fails.
 CELL_TIMEOUT_S = 120

@@ -134,6 +134,11 @@ def _about(one_map: Any, ruleset: Any) -> str:
             f"{ruleset.version}")
 
 
+def _listed(text: str) -> list[str]:
+    """A comma-separated option as a list of stripped, non-empty items."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def _fail(err: Exception) -> typer.Exit:
     typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
     return typer.Exit(code=2)
@@ -177,6 +182,18 @@ def screen(
     crs: CrsOption = None,
     layer: LayerOption = None,
     fields: FieldsOption = None,
+    reports: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--reports", help="Write a review report per site into this folder.",
+        file_okay=False)] = None,
+    report_format: Annotated[str, typer.Option(
+        "--report-format", help="Report formats, comma-separated: html, pdf, docx.")] = "html",
+    report_verdicts: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--report-verdicts", help="Reports only for these verdicts, comma-separated, e.g. "
+        "prohibited,conditional (default: every site).")] = None,
+    compare: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--compare", help="An earlier output folder: add previous_verdict and changed to the "
+        "sites and write verdict_changes.csv (each flip with its planning change).",
+        exists=True, file_okay=False)] = None,
     verbose: VerboseOption = 0,
     quiet: QuietOption = False,
 ) -> None:
@@ -193,12 +210,40 @@ def screen(
         ruleset = load_rules(rules)
         if not quiet:
             typer.echo(_about(one_map, ruleset))
+        previous = None
+        if compare is not None:
+            from redline.diff import previous_verdicts
+
+            previous = previous_verdicts(compare)
+        options = {"fail_on": fail_on.value, "map": map_, "offline": offline,
+                   "basemap": basemap, "reports": None if reports is None else str(reports),
+                   "report_format": report_format, "report_verdicts": report_verdicts,
+                   "compare": None if compare is None else str(compare.resolve())}
+        in_memory = map_ or reports is not None or compare is not None
         with _dask_client(workers, scheduler) as client:
             batch = screen_file(sites, out, planning=one_map, rules=ruleset, layer=layer,
                                 crs=crs, fields=site_fields or None, chunk_size=chunk_size,
                                 progress=not quiet, client=client,
-                                gather_up_to=MAP_MAX_SITES if map_ else 0)
+                                gather_up_to=MAP_MAX_SITES if in_memory else 0,
+                                options=options, previous=previous)
         written = dict(batch.paths)
+        if (reports is not None or compare is not None) and batch.screening is None:
+            typer.echo(f"reports and verdict changes not written: {batch.n_sites:,} sites "
+                       f"(they are written for at most {MAP_MAX_SITES:,})", err=True)
+        elif compare is not None and batch.screening is not None:
+            from redline.diff import write_flips
+
+            written["verdict_changes"] = write_flips(batch.screening, compare, out,
+                                                     echo=None if quiet else typer.echo)
+        if reports is not None and batch.screening is not None:
+            from redline.record import read_record
+            from redline.review import write_reports
+
+            files = write_reports(batch.screening, reports, formats=_listed(report_format),
+                                  verdicts=_listed(report_verdicts) if report_verdicts else None,
+                                  record=read_record(out), progress=not quiet)
+            if not quiet:
+                typer.echo(f"{len(files)} reports in {reports}")
         if map_ and batch.screening is not None:
             from redline.maps import save_map
 
@@ -546,6 +591,50 @@ def migration(
         typer.echo(result.summary.to_string(index=False))
         for role, path in written.items():
             typer.echo(f"{role:>12}: {path}")
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="Manifest of the earlier planning version.",
+                                        exists=True, dir_okay=False)],
+    new: Annotated[Path, typer.Argument(help="Manifest of the later planning version.",
+                                        exists=True, dir_okay=False)],
+    out: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--out", "-o", help="Write changes.csv, changes.gpkg and changes.html here.")] = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Features added, removed, reshaped and re-attributed between two planning versions."""
+    from redline.diff import diff_planning, write_diff
+
+    _setup(verbose, quiet=True)
+    try:
+        changes = diff_planning(old, new)
+        typer.echo(changes.summary().to_string(index=False) if len(changes.changes)
+                   else "no changes")
+        if out is not None:
+            for role, path in write_diff(changes, out).items():
+                typer.echo(f"{role:>12}: {path}")
+    except RedlineError as err:
+        raise _fail(err) from err
+
+
+@app.command()
+def verify(
+    directory: Annotated[
+        Path, typer.Argument(help="Output folder with run.json.", exists=True, file_okay=False)
+    ],
+    verbose: VerboseOption = 0,
+) -> None:
+    """Re-run what DIRECTORY's run.json describes: exit 0 same, 1 differ, 2 input missing."""
+    from redline.record import verify as run_verify
+
+    _setup(verbose, quiet=True)
+    try:
+        result = run_verify(directory)
+    except (RedlineError, FileNotFoundError) as err:
+        raise _fail(err) from err
+    typer.echo(result.message(), err=result.code != 0)
+    raise typer.Exit(code=result.code)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m redline`

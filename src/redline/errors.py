@@ -14,6 +14,7 @@ __all__ = [
     "LayerError",
     "RedlineError",
     "RedlineWarning",
+    "ReportError",
     "RuleError",
 ]
 
@@ -41,6 +42,10 @@ class GeometryError(RedlineError, ValueError):
 
 class RuleError(RedlineError, ValueError):
     """A ruleset file or rule is malformed."""
+
+
+class ReportError(RedlineError):
+    """A review report cannot be written: an unknown format, or no browser to print a PDF."""
 
 
 class RedlineWarning(UserWarning):

@@ -96,6 +96,10 @@ class Planning:
     ('Polygon', 191000.0)
     """
 
+    #: The manifest the planning was loaded from (:func:`load_planning`); ``None`` when built
+    #: from layers in memory.
+    manifest: Path | None = None
+
     def __init__(
         self,
         *,
@@ -814,6 +818,7 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
                                       crs=crs if crs is not None else info.get("crs"),
                                       name=info.get("name", path.stem),
                                       illustrative=illustrative)
+    planning.manifest = path.resolve()
     if illustrative:
         warnings.warn(f"the one map {planning.name!r} ({path}) is an illustrative sample, not "
                       "official data: its verdicts are examples, never a planning decision. "

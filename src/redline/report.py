@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from redline.io import staged, write_layer
+from redline.record import screening_record, write_record
 from redline.screening import OUTSIDE_TOLERANCE
 from redline.sites import write_sites
 
@@ -35,6 +36,7 @@ OUTPUT_FILES = {
     "findings": "findings.csv",
     "three_lines": "three_lines.csv",
     "summary": "summary.csv",
+    "record": "run.json",
 }
 #: The sites as a boundary-point coordinate file, written on request.
 BOUNDARY_POINTS_FILE = "sites.txt"
@@ -193,7 +195,8 @@ def write_screening(
 ) -> dict[str, Path]:
     """Write a screening's outputs into ``directory`` (created if needed), each atomically.
 
-    The files are staged and moved into place together (:func:`redline.io.staged`): a failure
+    ``run.json`` records the run (:func:`redline.record.screening_record`). The files are
+    staged and moved into place together (:func:`redline.io.staged`): a failure
     leaves earlier outputs in ``directory`` as they were. CSVs are UTF-8 with a byte-order mark
     (:data:`CSV_ENCODING`) so that Excel reads the Chinese text. ``summary.csv`` and the
     GeoPackage's layer metadata name the one map and the ruleset (:func:`provenance`).
@@ -238,6 +241,7 @@ def write_screening(
         write_layer(screening.findings, gpkg, layer="findings", metadata=about)
         for role, table in tables.items():
             write_layer(table, folder / OUTPUT_FILES[role], encoding=CSV_ENCODING)
+        write_record(screening_record(screening), folder)  # run.json, GeoPackage metadata
         written = dict(OUTPUT_FILES)
         if boundary_points:
             write_sites(screening.sites, folder / BOUNDARY_POINTS_FILE)

@@ -15,6 +15,7 @@ import logging
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -130,6 +131,9 @@ class Screening:
         table. Indexed like ``sites``.
     planning, rules
         What the sites were screened against.
+    started, duration_s
+        When :func:`redline.screen` started (UTC) and how long it took, in seconds (``None`` for a
+        screening put together from parts); recorded in ``run.json``.
 
     Examples
     --------
@@ -158,6 +162,8 @@ class Screening:
     layer_overlaps: pd.DataFrame
     planning: Planning = field(repr=False)
     rules: RuleSet = field(repr=False)
+    started: datetime | None = field(default=None, repr=False, compare=False)
+    duration_s: float | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> pd.DataFrame:
         """Sites per verdict, strictest first, with Chinese labels.
@@ -241,11 +247,39 @@ class Screening:
         >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
         >>> paths = result.to_file(Path(tempfile.mkdtemp()) / "run")
         >>> sorted(path.name for path in paths.values())
-        ['findings.csv', 'screening.gpkg', 'sites.csv', 'summary.csv', 'three_lines.csv']
+        ['findings.csv', 'run.json', 'screening.gpkg', 'sites.csv', 'summary.csv',
+         'three_lines.csv']
         """
         from redline.report import write_screening
 
         return write_screening(self, directory, boundary_points=boundary_points)
+
+    def report(self, site_id: str, path: str | Path) -> Path:
+        """Write one site's review report; the suffix picks ``.html``, ``.pdf`` or ``.docx``.
+
+        Parameters
+        ----------
+        site_id
+            The site.
+        path
+            The report file; see :func:`redline.review.write_report`.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from redline import datasets
+        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> result.report("JL-0006", Path(tempfile.mkdtemp()) / "JL-0006.docx").suffix
+        '.docx'
+        """
+        from redline.review import write_report
+
+        return write_report(self, site_id, path)
 
     def map(self, **kwargs: Any) -> folium.Map:
         """Interactive map of the verdicts; options in :func:`redline.maps.screening_map`.

@@ -22,7 +22,9 @@ are put together by :mod:`redline.run.parts`).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,8 +128,10 @@ def screen(
     >>> sorted(set(result.sites.verdict)) == sorted(schema.VERDICTS)
     True
     """
+    started, clock = datetime.now(UTC), time.perf_counter()
     if is_dask_frame(sites):  # partitions screened in parallel, one thread each
-        return screen_dask(sites, planning, rules=rules, crs=crs, progress=progress)
+        return _timed(screen_dask(sites, planning, rules=rules, crs=crs, progress=progress),
+                      started, clock)
     if not isinstance(sites, gpd.GeoDataFrame):
         raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
     planning = as_planning(planning)
@@ -136,8 +140,15 @@ def screen(
     workers = fork_workers(len(sites), jobs, minimum=FORK_MIN_SITES)
     if workers > 1:  # a large batch: chunks on worker processes
         site_ids(sites)  # the ids are unique across chunks, checked before any worker starts
-        return screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers, progress=progress)
-    return screen_frame(sites, planning, ruleset, crs=crs, n_jobs=jobs, progress=progress)
+        return _timed(screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers,
+                                    progress=progress), started, clock)
+    return _timed(screen_frame(sites, planning, ruleset, crs=crs, n_jobs=jobs,
+                               progress=progress), started, clock)
+
+
+def _timed(result: Screening, started: datetime, clock: float) -> Screening:
+    """``result`` with the start time and duration of the :func:`screen` call that made it."""
+    return replace(result, started=started, duration_s=time.perf_counter() - clock)
 
 
 def classify(

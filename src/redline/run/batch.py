@@ -11,7 +11,10 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -20,9 +23,11 @@ import pandas as pd
 import pyogrio
 from tqdm.auto import tqdm
 
+from redline.diff import with_previous
 from redline.errors import LayerError
 from redline.io import staged, write_layer
 from redline.planning import Planning, as_planning
+from redline.record import run_record, write_record
 from redline.report import CSV_ENCODING, OUTPUT_FILES, provenance
 from redline.rules import RuleSet, as_ruleset
 from redline.run.executors import broadcast, check_jobs, dask_map, to_dask
@@ -97,6 +102,8 @@ def screen_file(
     progress: bool = False,
     client: distributed.Client | None = None,
     gather_up_to: int = 0,
+    options: Mapping[str, Any] | None = None,
+    previous: pd.Series | None = None,
 ) -> BatchScreening:
     """Screen a sites file chunk by chunk and write the screening outputs into ``out_dir``.
 
@@ -118,7 +125,8 @@ def screen_file(
     fields
         Canonical site field → the file's column (as for :func:`redline.sites.read_sites`).
     chunk_size
-        Sites per chunk: memory use grows with it, not with the file.
+        Sites per chunk: memory use grows with it, not with the file (results do not depend
+        on it).
     n_jobs
         Cores per chunk without a client (default: all): see :func:`redline.screen`.
     progress
@@ -128,6 +136,11 @@ def screen_file(
     gather_up_to
         Also return the whole :class:`~redline.screening.Screening` when the file holds at most
         this many sites (e.g. to draw a map); memory then grows with the file up to that size.
+    options
+        Further options of the run to put on record in ``run.json`` (e.g. the command line's).
+    previous
+        Verdicts of an earlier run by ``site_id`` (:func:`redline.diff.previous_verdicts`):
+        the sites get ``previous_verdict`` and ``changed``.
 
     Returns
     -------
@@ -149,6 +162,7 @@ def screen_file(
     >>> out.n_sites, out.n_chunks, sorted(out.paths) == sorted(OUTPUT_FILES)
     (247, 2, True)
     """
+    started, clock = datetime.now(UTC), time.perf_counter()
     planning = as_planning(planning)
     ruleset = as_ruleset(rules)
     jobs = check_jobs(n_jobs)
@@ -173,6 +187,8 @@ def screen_file(
                     ):
                         _check_unique(part.sites, seen)
                         screening = part.screening(planning, ruleset)
+                        if previous is not None:
+                            screening = with_previous(screening, previous)
                         writer.add(screening)
                         if gathered is not None:
                             gathered.append(screening)
@@ -185,6 +201,12 @@ def screen_file(
             if outside is not None and not inside:
                 raise outside
             paths = writer.finish()
+            paths["record"] = write_record(run_record(
+                planning, ruleset, sites=sites_path, summary=writer.summary,
+                options={"layer": layer, "crs": None if crs is None else str(crs),
+                         "chunk_size": chunk_size, **dict(options or {})},
+                started=started, duration_s=time.perf_counter() - clock,
+            ), tmp)
         finally:
             writer.close()
     written = {role: out_dir / path.name for role, path in paths.items()}
@@ -326,7 +348,7 @@ class _Writer:
             self.summary.assign(**self.about), self.folder / OUTPUT_FILES["summary"],
             encoding=CSV_ENCODING,
         )
-        return {role: paths[role] for role in OUTPUT_FILES}
+        return {role: paths[role] for role in OUTPUT_FILES if role in paths}
 
     def close(self) -> None:
         for handle in self.handles.values():
