@@ -211,8 +211,9 @@ class SiteReview:
         record = self.record
         if not record:
             return []
-        rows = [("开始时间 started", f"{record.get('started') or '—'} "
-                                    f"({record.get('duration_s', '—')} s)")]
+        duration = record.get("duration_s")
+        rows = [("开始时间 started", f"{record.get('started') or '—'}"
+                 + ("" if duration is None else f" ({duration} s)"))]
         ruleset = record.get("ruleset")
         if ruleset:
             rows.append(("规则集 ruleset", f"{ruleset['id']} {ruleset['version']}"))
