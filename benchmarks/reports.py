@@ -28,10 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from redline import datasets  # noqa: E402
+from redline import datasets, screen  # noqa: E402
 from redline.io import read_layer  # noqa: E402
 from redline.review import browser, write_reports  # noqa: E402
-from redline.screening import screen  # noqa: E402
 
 RESULTS = HERE / "results" / "reports.json"
 

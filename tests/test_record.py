@@ -21,8 +21,9 @@ from conftest import LANDCOVER_CLASSES, frame, inside, square, world_vectors
 from redline import load_planning
 from redline.cli import app
 from redline.diff import diff_planning
-from redline.record import file_hash, read_record, verify
+from redline.record import file_hash, read_record
 from redline.report import CSV_ENCODING
+from redline.run.verify import verify
 
 runner = CliRunner()
 #: The red line added in version 2, over site S-NEW.

@@ -16,12 +16,12 @@ import shapely
 from typer.testing import CliRunner
 
 from conftest import frame, inside
-from redline import datasets
+from redline import datasets, screen
 from redline.cli import app
 from redline.errors import ReportError
 from redline.planning import Planning
 from redline.review import browser, site_review, write_reports
-from redline.screening import Screening, screen
+from redline.screening import Screening
 
 #: One site per verdict: id → (geometry, project type).
 SITES = {
@@ -157,4 +157,5 @@ def test_cli_reports(tmp_path: Path) -> None:
                                                ("html", "docx"))
     # the footer carries the run record of this run
     started = (out / "run.json").read_text(encoding="utf-8").split('"started": "')[1][:19]
-    assert started in written[0].read_text(encoding="utf-8")
+    html = next(p for p in written if p.suffix == ".html")
+    assert started in html.read_text(encoding="utf-8")

@@ -626,7 +626,7 @@ def verify(
     verbose: VerboseOption = 0,
 ) -> None:
     """Re-run what DIRECTORY's run.json describes: exit 0 same, 1 differ, 2 input missing."""
-    from redline.record import verify as run_verify
+    from redline.run.verify import verify as run_verify
 
     _setup(verbose, quiet=True)
     try:

@@ -6,7 +6,8 @@ Shapefile sidecars included; the ruleset files; the sites file), the ruleset id 
 the versions of redline and of the geometry libraries (GEOS, PROJ, GDAL), the working CRS, every
 option that can change a verdict, and when the run started and how long it took.
 :func:`write_record` puts it in ``run.json`` and in the GeoPackage's metadata;
-:func:`verify` re-runs it and compares.
+:func:`input_changes` and :func:`compare_outputs` are what :func:`redline.run.verify.verify`
+(``redline verify``) checks when it re-runs a record.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import json
 import os
 import platform
 import sqlite3
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +38,12 @@ if TYPE_CHECKING:
 __all__ = [
     "RECORD_FILE",
     "Verification",
+    "compare_outputs",
     "file_hash",
+    "input_changes",
     "read_record",
     "run_record",
     "screening_record",
-    "verify",
     "write_record",
 ]
 
@@ -54,7 +56,10 @@ GPKG_METADATA_KEY = "redline_run"
 #: Sidecar files of a Shapefile that change what is read (geometry, index, attributes, CRS,
 #: encoding).
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-#: Columns of ``sites.csv`` compared by :func:`verify`.
+#: Encoding of the outputs' CSVs (:data:`redline.report.CSV_ENCODING`; read here without
+#: importing the writer, which imports this module).
+_CSV_ENCODING = "utf-8-sig"
+#: Columns of ``sites.csv`` compared by :func:`compare_outputs`.
 _COMPARED_SITE_COLUMNS = ("verdict", "decisive_rule", "n_findings", "not_assessed_reason")
 #: Columns of ``findings.csv`` that identify a finding, and the area compared (to the cm²).
 _FINDING_KEY = ("site_id", "rule_id", "feature_id")
@@ -159,10 +164,8 @@ def _versions() -> dict[str, str]:
     import pyproj
     import shapely
 
-    import redline
-
     return {
-        "redline": redline.__version__,
+        "redline": version("redline"),
         "python": platform.python_version(),
         "geos": shapely.geos_version_string,
         "proj": pyproj.proj_version_str,
@@ -195,7 +198,7 @@ def run_record(
         The ruleset in force (each of its files is hashed).
     sites
         The sites file, or the sites table when they were given in memory (its content is
-        hashed; :func:`verify` cannot re-run such a record).
+        hashed; :func:`redline.run.verify.verify` cannot re-run such a record).
     options
         The options of the run that can change what it writes (``layer``, ``crs``,
         ``chunk_size``, ``rules`` file, ...), as given.
@@ -413,7 +416,7 @@ def read_record(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Verification:
-    """What :func:`verify` found.
+    """What :func:`redline.run.verify.verify` found.
 
     Attributes
     ----------
@@ -468,51 +471,27 @@ class Verification:
         return "\n".join([head, *(f"  {line}" for line in lines)])
 
 
-def _inputs(record: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    inputs = record["inputs"]
-    out = [("manifest", inputs["manifest"])] if inputs.get("manifest") else []
-    out += [(kind, entry) for kind, entries in inputs["planning"].items() for entry in entries]
-    out += [("rules", entry) for entry in inputs["rules"]]
-    out.append(("sites", inputs["sites"]))
-    return out
-
-
-def verify(directory: str | os.PathLike[str]) -> Verification:
-    """Re-run what an output folder's ``run.json`` describes and compare with its outputs.
-
-    Every recorded input is hashed again; the sites are screened again with the recorded
-    planning manifest, rules and options; the verdict, decisive rule, finding count and reason
-    of every site and the findings (site, rule, feature, overlap to the cm²) are compared with
-    the folder's ``sites.csv`` and ``findings.csv``.
+def input_changes(record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The recorded inputs that are missing, and those whose sha256 changed.
 
     Parameters
     ----------
-    directory
-        An output folder with ``run.json``, ``sites.csv`` and ``findings.csv``.
+    record
+        From :func:`read_record`.
 
     Returns
     -------
-    Verification
-        ``code`` 0 (same), 1 (differ: the inputs whose hash changed, the sites whose verdict
-        changed) or 2 (an input is missing, nothing re-run).
+    (list of str, list of str)
+        Missing inputs (or given in memory) and changed inputs, each ``"kind: path"``.
 
     Examples
     --------
-    >>> import tempfile
-    >>> from redline import datasets
-    >>> from redline.batch import screen_file
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = screen_file(datasets.get_path("sites"), folder, chunk_size=100)
-    >>> verify(folder).code
-    0
+    >>> from redline import datasets, load_planning
+    >>> from redline.rules import load_rules
+    >>> record = run_record(load_planning(), load_rules(), sites=datasets.get_path("sites"))
+    >>> input_changes(record)
+    ([], [])
     """
-    from redline.batch import screen_file
-    from redline.planning import load_planning
-    from redline.report import CSV_ENCODING
-    from redline.rules import load_rules
-
-    directory = Path(directory)
-    record = read_record(directory)
     missing, changed = [], []
     for kind, entry in _inputs(record):
         path = entry.get("path")
@@ -522,28 +501,53 @@ def verify(directory: str | os.PathLike[str]) -> Verification:
             missing.append(f"{kind}: {path}")
         elif file_hash(path) != entry["sha256"]:
             changed.append(f"{kind}: {path}")
-    if missing:
-        return Verification(code=2, missing=tuple(missing), changed_inputs=tuple(changed))
-    options = record["options"]
-    manifest = record["inputs"]["manifest"]
-    planning = load_planning(manifest["path"] if manifest else None,
-                             crs=record["working_crs"]["wkt"])
-    rules = load_rules(options.get("rules"))
-    extra = {"disable": options["disabled"]} if options.get("disabled") else {}
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".verify-") as tmp:
-        screen_file(record["inputs"]["sites"]["path"], tmp, planning=planning, rules=rules,
-                    layer=options.get("layer"), crs=options.get("crs"),
-                    chunk_size=options.get("chunk_size", 100_000), **extra)
-        tables = {
-            name: [pd.read_csv(folder / f"{name}.csv", encoding=CSV_ENCODING, dtype=str,
-                               keep_default_na=False) for folder in (directory, Path(tmp))]
-            for name in ("sites", "findings")
-        }
-    sites_changed, other = _compare_sites(*tables["sites"])
-    other += _compare_findings(*tables["findings"])
-    differ = bool(sites_changed or other)
-    return Verification(code=1 if differ or changed else 0, changed_inputs=tuple(changed),
-                        changed_sites=sites_changed, other_changes=tuple(other))
+    return missing, changed
+
+
+def compare_outputs(recorded: str | os.PathLike[str], again: str | os.PathLike[str]
+                    ) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Compare two output folders' ``sites.csv`` and ``findings.csv``.
+
+    Parameters
+    ----------
+    recorded
+        The folder on record.
+    again
+        The folder of the re-run.
+
+    Returns
+    -------
+    (dict, list of str)
+        ``site_id`` → (verdict on record, verdict now) for the sites whose verdict changed,
+        and every other difference in words (sites added or gone, decisive rule, finding
+        count, reason; findings gone, new, or with another overlap to the cm²).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from redline import datasets, screen
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = screen(gpd.read_file(datasets.get_path("sites")).head(3)).to_file(folder)
+    >>> compare_outputs(folder, folder)
+    ({}, [])
+    """
+    tables = {
+        name: [pd.read_csv(Path(folder) / f"{name}.csv", encoding=_CSV_ENCODING, dtype=str,
+                           keep_default_na=False) for folder in (recorded, again)]
+        for name in ("sites", "findings")
+    }
+    changed, other = _compare_sites(*tables["sites"])
+    return changed, other + _compare_findings(*tables["findings"])
+
+
+def _inputs(record: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    inputs = record["inputs"]
+    out = [("manifest", inputs["manifest"])] if inputs.get("manifest") else []
+    out += [(kind, entry) for kind, entries in inputs["planning"].items() for entry in entries]
+    out += [("rules", entry) for entry in inputs["rules"]]
+    out.append(("sites", inputs["sites"]))
+    return out
 
 
 def _compare_sites(old: pd.DataFrame, new: pd.DataFrame

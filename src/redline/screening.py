@@ -272,8 +272,9 @@ class Screening:
         Examples
         --------
         >>> import tempfile
+        >>> import redline
         >>> from redline import datasets
-        >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
+        >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
         >>> result.report("JL-0006", Path(tempfile.mkdtemp()) / "JL-0006.docx").suffix
         '.docx'
         """
