@@ -102,7 +102,7 @@ def report_html(review: SiteReview, inset: bytes | None) -> str:
     >>> from redline import datasets, screen
     >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
     >>> page = report_html(site_review(result, "JL-0006"), None)
-    >>> "禁止 prohibited" in page and "NR-CORE" in page and "http" not in page
+    >>> "禁止 prohibited" in page and "NR-CORE" in page and 'src="http' not in page
     True
     """
     return _TEMPLATE.render(
