@@ -333,7 +333,7 @@ def previous_verdicts(directory: str | os.PathLike[str]) -> pd.Series:
     >>> folder = tempfile.mkdtemp()
     >>> _ = screen(gpd.read_file(datasets.get_path("sites")).head(3)).to_file(folder)
     >>> previous_verdicts(folder).to_dict()
-    {'JL-0001': 'advisory', 'JL-0002': 'conditional', 'JL-0003': 'advisory'}
+    {'JL-0001': 'conditional', 'JL-0002': 'clear', 'JL-0003': 'advisory'}
     """
     from redline.report import CSV_ENCODING, OUTPUT_FILES
 

@@ -223,7 +223,7 @@ def run_record(
     >>> from redline.rules import load_rules
     >>> record = run_record(load_planning(), load_rules(), sites=datasets.get_path("sites"))
     >>> record["ruleset"]["id"], sorted(record["inputs"]["planning"])[:3]
-    ('jilin', ['boundary', 'dem', 'farmland'])
+    ('jilin', ['boundary', 'cultivated_land', 'dem'])
     >>> [Path(f["path"]).name for f in record["inputs"]["planning"]["zoning"]]
     ['zoning.shp', 'zoning.shx', 'zoning.dbf', 'zoning.prj', 'zoning.cpg']
     """

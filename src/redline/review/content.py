@@ -266,9 +266,9 @@ def site_review(screening: Screening, site_id: str,
     >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(8))
     >>> review = site_review(result, "JL-0006")
     >>> review.findings["overlap_m2"].tolist()
-    [44611.7, 44611.7, 44611.7, 44611.7]
+    [44611.7, 44611.7, 44611.7, 44611.7, 44611.7]
     >>> review.findings["rule"].str.split().str[0].tolist()
-    ['NR-CORE', 'ZON-PROHIBITED', 'ECO-REDLINE', 'SCN-PROTECTED']
+    ['NR-CORE', 'FOREST-LEVEL1', 'ZON-PROHIBITED', 'ECO-REDLINE', 'SCN-PROTECTED']
     >>> review.boundary_points.iloc[0]["point"]
     'J1'
     """
