@@ -72,7 +72,7 @@ def write_version(folder: Path, rasters: dict[str, Path], *, version: int) -> Pa
 def versions(tmp_path_factory: pytest.TempPathFactory,
              world_rasters: dict[str, Path]) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("versions")
-    sites = frame([{"site_id": k} for k in SITES], list(SITES.values()))
+    sites = frame([{"site_id": k, "project_type": ""} for k in SITES], list(SITES.values()))
     sites.to_file(root / "sites.gpkg", layer="sites")
     return (write_version(root / "v1", world_rasters, version=1),
             write_version(root / "v2", world_rasters, version=2), root / "sites.gpkg")
