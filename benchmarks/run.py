@@ -149,9 +149,12 @@ PROFILE_SKIP = ("decorators.py", "<genexpr>", "<lambda>", "<listcomp>", "built-i
 # -- the naive baselines --------------------------------------------------------------------
 
 
-def _naive_layers(sites: gpd.GeoDataFrame, planning: Planning) -> np.ndarray:
+def _naive_layers(
+    sites: gpd.GeoDataFrame, planning: Planning, *, dissolve: bool = True
+) -> np.ndarray:
     """The partial baseline: one ``geopandas.overlay`` per polygon layer of
-    :data:`~redline.screening.LAYER_OVERLAPS` and per-site area sums (polygon sites only)."""
+    :data:`~redline.screening.LAYER_OVERLAPS` (dissolved) and per-site area sums (polygon sites
+    only)."""
     from redline.screening import LAYER_OVERLAPS
 
     polygonal = sites.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
@@ -161,8 +164,11 @@ def _naive_layers(sites: gpd.GeoDataFrame, planning: Planning) -> np.ndarray:
         layer = planning[kind]
         if selector is not None:
             layer = layer[layer[selector[0]] == selector[1]]
+        # dissolved: land in two features of a layer counts once, as in redline's layer totals;
+        # per feature: as the engine's pairs add up
         pieces = gpd.overlay(
-            left, layer[["feature_id", "geometry"]], how="intersection", keep_geom_type=True
+            left, layer[["geometry"]].dissolve() if dissolve else layer[["geometry"]],
+            how="intersection", keep_geom_type=True,
         )
         area = pd.Series(pieces.area.to_numpy()).groupby(pieces["row"].to_numpy()).sum()
         table[area.index.to_numpy(), column] = area.to_numpy()
@@ -250,7 +256,10 @@ def _naive_screening(
     rules = [r for r in ruleset if r.test == "overlap"]
     measure = np.zeros((k, len(rules)))
     table = np.zeros((k, len(LAYER_OVERLAPS)))
-    for kind in dict.fromkeys(r.layer for r in rules):
+    # every kind an overlap rule reads, and every kind the layer totals measure (a kind with an
+    # `outside` rule only, such as the urban boundary, is in the totals all the same)
+    totals = [kind_ for kind_, _ in LAYER_OVERLAPS.values() if kind_ in planning]
+    for kind in dict.fromkeys([*(r.layer for r in rules), *totals]):
         layer = session["corridors"] if kind == CORRIDORS else planning[kind]
         fields = sorted(
             {f for r in rules if r.layer == kind for f in r.where}
@@ -276,15 +285,15 @@ def _naive_screening(
                     keep &= pieces[field].isin(_with_superseded(kind, field, values)).to_numpy()
                 sums = np.bincount(row[keep], weights=size[keep], minlength=k)
                 measure[:, column] += np.minimum(sums, 1.0) if geom_family == "point" else sums
-            if geom_family == "polygon":
+            if geom_family == "polygon":  # layer totals: land in two features counts once
                 for column, (kind_, selector) in enumerate(LAYER_OVERLAPS.values()):
                     if kind_ == kind:
-                        keep = (
-                            np.ones(len(pieces), dtype=bool)
-                            if selector is None
-                            else (pieces[selector[0]] == selector[1]).to_numpy()
-                        )
-                        table[:, column] = np.bincount(row[keep], weights=size[keep], minlength=k)
+                        chosen = right if selector is None else right[
+                            (right[selector[0]] == selector[1]).to_numpy()]
+                        merged = gpd.overlay(subset, chosen[["geometry"]].dissolve(),
+                                             how="intersection", keep_geom_type=True)
+                        table[:, column] = np.bincount(merged["row"].to_numpy(),
+                                                       weights=merged.area.to_numpy(), minlength=k)
     near = [r for r in ruleset if r.test == "proximity"]
     distance = np.full((k, len(near)), np.nan)
     for column, rule in enumerate(near):
@@ -500,6 +509,9 @@ def _screening(
             arrays = _redline_answers(out, sites, planning, ruleset)
         elif method == "baseline":
             arrays = out
+        elif method == "baseline_layers":
+            arrays = {"table": out,
+                      "table_by_feature": _naive_layers(sites.iloc[:n], planning, dissolve=False)}
         else:
             arrays = {"table": out}
         np.savez(save, polygonal=polygonal, **arrays)
@@ -847,7 +859,9 @@ def _agreement(
         }
         ok = out["identical_pairs"] and out["total_area_rel_diff"] <= AREA_RTOL
     elif section == "screening":
-        out = {"n": n, **_layer_totals(mine, other)}
+        # engine pairs add up per feature; screening totals count overlapping features once
+        out = {"n": n, **_layer_totals(mine, other,
+                                       key="table_by_feature" if ours == "overlaps" else "table")}
         ok = out["max_total_area_rel_diff"] <= AREA_RTOL
     else:
         out = {"n": n, "max_abs_share_diff": float(np.abs(mine["shares"] - other["shares"]).max())}
@@ -857,10 +871,10 @@ def _agreement(
     return out
 
 
-def _layer_totals(mine: Any, other: Any) -> dict:
-    """Per-site overlap areas with the six polygon layers of ``LAYER_OVERLAPS``."""
+def _layer_totals(mine: Any, other: Any, *, key: str = "table") -> dict:
+    """Per-site overlap areas with the polygon layers of ``LAYER_OVERLAPS`` (``other[key]``)."""
     poly = other["polygonal"]
-    x, y = mine["table"][poly], other["table"][poly]
+    x, y = mine["table"][poly], other[key][poly]
     totals = np.abs(x.sum(axis=0) - y.sum(axis=0)) / np.maximum(y.sum(axis=0), 1.0)
     return {
         "sites_compared": int(poly.sum()),
