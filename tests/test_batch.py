@@ -104,7 +104,7 @@ def test_chunks_wholly_outside_jilin_screen_like_the_whole(tmp_path, planning):
     assert got.n_chunks == 3  # the last one wholly outside Jilin
     assert_same_outputs(got.paths, want)
     far = write_layer(away, tmp_path / "far.gpkg")
-    with pytest.raises(CRSError, match="fall outside Jilin"):
+    with pytest.raises(CRSError, match="fall outside the planning region"):
         screen_file(far, tmp_path / "far", planning=planning, chunk_size=12)
     assert not (tmp_path / "far" / "sites.csv").exists()
 

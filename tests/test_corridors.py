@@ -154,7 +154,7 @@ def test_bad_half_widths(widths: dict[str, float], match: str) -> None:
 def test_bad_line_layers() -> None:
     with pytest.raises(LayerError, match=r"got 'roads'\. Rename"):
         build_corridors({"roads": river()}, half_widths_m=HALF)
-    with pytest.raises(CRSError, match=r"rivers: .* has WGS 84.*to_working"):
+    with pytest.raises(CRSError, match=r"rivers: .* has WGS 84.*redline\.Planning"):
         build_corridors({"rivers": river().set_crs(4326, allow_override=True)}, half_widths_m=HALF)
     with pytest.raises(LayerError, match=r"rivers: missing field\(s\) corridor"):
         build_corridors({"rivers": river().drop(columns="corridor")}, half_widths_m=HALF)
@@ -172,7 +172,7 @@ def test_bad_line_layers() -> None:
 
 
 def test_bad_clip() -> None:
-    with pytest.raises(GeometryError, match=r"does not overlap any of the 1 corridors.*WORKING"):
+    with pytest.raises(GeometryError, match=r"does not overlap any of the 1 corridors.*lines' CRS"):
         build_corridors(
             {"rivers": river()}, half_widths_m=HALF, clip=box(50_000, 50_000, 60_000, 60_000)
         )

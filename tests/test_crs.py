@@ -1,5 +1,5 @@
-"""Tests for redline.crs: refusing coordinates that cannot be Jilin's, saying why, and
-reprojecting exactly as pyproj does."""
+"""Tests for redline.crs: refusing coordinates that cannot lie in the planning's region (Jilin's
+box here), saying why, and reprojecting exactly as pyproj does."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def test_metres_labelled_as_degrees_names_the_prefix_epsg() -> None:
     with pytest.raises(
         CRSError,
         match=r"geographic \(degrees\) but the coordinates are metres: they fit EPSG:4530 "
-        r"\(CGCS2000 Gauss-Krüger zone 42, with prefix\)",
+        r"\(CGCS2000 3° Gauss-Krüger zone 42, with prefix; Xian 1980: EPSG:2366; "
+        r"Beijing 1954: EPSG:2418\)",
     ):
         to_working(metres, source="parcels.shp")
 
@@ -114,16 +115,20 @@ def test_zone_prefix_under_a_crs_without_one() -> None:
 def test_no_zone_prefix_under_a_crs_with_one() -> None:
     bare = points(projected(4551, [CHANGCHUN]), crs=4530)
     with pytest.raises(
-        CRSError, match=r"EPSG:4530 .*expects a Gauss-Krüger zone prefix .*EPSG:4550, 4551"
+        CRSError,
+        match=r"EPSG:4530 .*expects a Gauss-Krüger zone prefix .*for this region without a zone "
+        r"prefix that is usually EPSG:4549, 4550, 4551, 4552, 4553 \(CGCS2000 3° Gauss-Krüger "
+        r"CM 120°E, 123°E, 126°E, 129°E, 132°E\)",
     ):
-        to_working(bare, source="zoning.shp")
+        to_working(bare, source="zoning.shp", region=JILIN_LONLAT_BOUNDS)
 
 
 def test_neighbouring_zone_shifts_out_of_jilin() -> None:
     hunchun = [(130.4, 42.9)]  # east Jilin, made in CM 129°E, labelled CM 132°E: lands at ~133.4°E
     wrong = points(projected(4552, hunchun), crs=4553)
     with pytest.raises(CRSError, match=r"neighbouring 3° zone"):
-        to_working(wrong, source="x")
+        to_working(wrong, source="x", region=JILIN_LONLAT_BOUNDS)
+    assert to_working(wrong, source="x").crs == WORKING_CRS  # in China, so plausible there
 
 
 def test_projected_crs_with_degrees() -> None:
@@ -134,13 +139,15 @@ def test_projected_crs_with_degrees() -> None:
 def test_require_inside() -> None:
     gdf = points([CHANGCHUN, (100.0, 30.0), (126.0, 95.0)], crs=4490)
     gdf.index = ["a", "b", "c"]
-    with pytest.raises(CRSError, match=r"x: 2 of 3 features fall outside Jilin .*features b, c\."):
-        to_working(gdf, source="x")
-    out = to_working(gdf, source="x", require_inside=False)  # latitude 95° does not raise
+    with pytest.raises(CRSError, match=r"x: 2 of 3 features fall outside the planning region "
+                                       r"\(lon 121–132, lat 40.5–47\) .*features b, c\."):
+        to_working(gdf, source="x", region=JILIN_LONLAT_BOUNDS)
+    # sites: latitude 95° does not raise
+    out = to_working(gdf, source="x", require_inside=False, region=JILIN_LONLAT_BOUNDS)
     assert out.index.tolist() == ["a", "b", "c"]
     assert np.isfinite(shapely.get_coordinates(out.geometry.values[:2])).all()
     with pytest.raises(CRSError, match="1 of 1 features fall outside"):
-        to_working(gdf.iloc[[1]], source="x", require_inside=False)
+        to_working(gdf.iloc[[1]], source="x", require_inside=False, region=JILIN_LONLAT_BOUNDS)
 
 
 def test_null_geometries_pass() -> None:
@@ -164,7 +171,7 @@ def test_lonlat_bounds_vectorised() -> None:
     assert out[0, 2] - out[0, 0] == pytest.approx(1000 / 80_400, rel=0.01)  # 1 km at 43.8°N
     assert np.isnan(out[1]).all()
     np.testing.assert_allclose(out[2], [*YANJI, *YANJI], atol=1e-9)
-    assert outside_extent(out).tolist() == [False, False, False]
+    assert outside_extent(out, JILIN_LONLAT_BOUNDS).tolist() == [False, False, False]
 
 
 def test_outside_extent() -> None:
@@ -176,7 +183,8 @@ def test_outside_extent() -> None:
             [np.inf] * 4,
         ]
     )
-    assert outside_extent(lonlat).tolist() == [False, True, False, True]
+    assert outside_extent(lonlat, JILIN_LONLAT_BOUNDS).tolist() == [False, True, False, True]
+    assert outside_extent(lonlat).tolist() == [False, False, False, True]  # China
     assert outside_extent(lonlat, (130.0, 42.0, 134.0, 45.0)).tolist() == [True, False, False, True]
     assert JILIN_LONLAT_BOUNDS == (121.0, 40.5, 132.0, 47.0)
 
@@ -201,6 +209,7 @@ def test_gauss_kruger_epsg_unknown_zone() -> None:
     assert gauss_kruger_epsg(zone=24, prefix=False) is None
 
 
-def test_diagnose_degrees_outside_jilin() -> None:
-    message = diagnose_crs((100.0, 30.0, 101.0, 31.0), CRS.from_epsg(4490))
-    assert message == "the coordinates are degrees but outside Jilin: check the data's location"
+def test_diagnose_degrees_outside_the_region() -> None:
+    message = diagnose_crs((100.0, 30.0, 101.0, 31.0), CRS.from_epsg(4490), JILIN_LONLAT_BOUNDS)
+    assert message == ("the coordinates are degrees but outside the planning region (lon 121–132, "
+                       "lat 40.5–47): check the data's location")

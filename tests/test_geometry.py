@@ -12,7 +12,7 @@ import pytest
 import shapely
 from shapely import MultiPolygon, Point, Polygon
 
-from redline.crs import WORKING_CRS
+from redline.crs import JILIN_LONLAT_BOUNDS, WORKING_CRS
 from redline.errors import CRSError, GeometryError, RedlineWarning
 from redline.geometry import (
     NOT_ASSESSED_COLUMN,
@@ -209,7 +209,7 @@ def test_prepare_subjects_reasons() -> None:
         None,
         "null geometry",
         "empty geometry",
-        "coordinates outside Jilin",
+        "coordinates outside the planning region",
         "mixes polygons with lines or points (split it into separate subjects)",
         "invalid geometry could not be repaired safely (area changed from a raw area of 0)",
         None,
@@ -271,16 +271,20 @@ def test_prepare_subjects_reprojects_and_uses_crs_override() -> None:
         prepare_subjects(raw, source="sites.csv", working_crs=WORKING_CRS)
     out = prepare_subjects(raw, source="sites.csv", working_crs=WORKING_CRS, crs="EPSG:4490")
     assert out.crs == WORKING_CRS
-    assert out[NOT_ASSESSED_COLUMN].tolist() == [None, *["coordinates outside Jilin"] * 2]
+    outside = "coordinates outside the planning region"
+    assert out[NOT_ASSESSED_COLUMN].tolist() == [None, outside, outside]
     assert out.geometry.iloc[1] is None  # latitude 95° has no finite projection
     x0, y0 = shapely.get_coordinates(out.geometry.iloc[0]).min(axis=0)
     assert abs(x0) < 1 and abs(y0) < 1  # 126.5°E 43.5°N is the working CRS's origin
     assert raw.crs is None
 
 
-def test_prepare_subjects_refuses_when_nothing_is_in_jilin() -> None:
-    with pytest.raises(CRSError, match=r"1 of 1 features fall outside Jilin"):
-        prepare_subjects(sites([Point(100, 30)], crs=4490), source="s", working_crs=WORKING_CRS)
+def test_prepare_subjects_refuses_when_nothing_is_in_the_region() -> None:
+    with pytest.raises(CRSError, match=r"1 of 1 features fall outside the planning region"):
+        prepare_subjects(sites([Point(100, 30)], crs=4490), source="s", working_crs=WORKING_CRS,
+                         region=JILIN_LONLAT_BOUNDS)
+    with pytest.raises(CRSError, match=r"1 of 1 features fall outside China"):
+        prepare_subjects(sites([Point(10, 50)], crs=4490), source="s", working_crs=WORKING_CRS)
 
 
 def test_threads_can_share_one_extent() -> None:

@@ -18,6 +18,7 @@ from redline.overlay import (
     DISTANCE_COLUMNS,
     OVERLAP_COLUMNS,
     SELF_OVERLAP_COLUMNS,
+    SLIVER_WIDTH_M,
     nearest_within,
     overlaps,
     overlay_geometries,
@@ -200,9 +201,16 @@ def test_overlaps_agree_with_geopandas_overlay_on_random_polygons():
     )
     oracle = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
     oracle = (
-        oracle.assign(area=oracle.area).groupby(["subject", "feature"])["area"].sum().reset_index()
+        oracle.assign(area=oracle.area, rim=oracle.length)
+        .groupby(["subject", "feature"])[["area", "rim"]]
+        .sum()
+        .reset_index()
     )
-    oracle = oracle[oracle["area"] > 0].sort_values(["subject", "feature"], ignore_index=True)
+    # an intersection under 1 cm wide (2 · area / perimeter) is a sliver: a contact
+    sliver = 2 * oracle["area"] < SLIVER_WIDTH_M * oracle["rim"]
+    assert 0 < sliver.sum() < 5  # the random case holds a grazing corner or two
+    oracle = oracle[(oracle["area"] > 0) & ~sliver]
+    oracle = oracle.sort_values(["subject", "feature"], ignore_index=True)
     ours = overlaps(subjects, layer_of(*features, max_vertices=16), chunk_size=100)
     measured = ours[~ours["contact"]].reset_index(drop=True)
     assert len(oracle) > 200
@@ -247,7 +255,19 @@ def test_intersection_and_difference_add_up_to_the_subject(seed):
     inside = np.zeros(len(subjects))
     inside[out["subject"]] = out["overlap_m2"]
     outside = shapely.area(shapely.difference(subjects, feature))
-    np.testing.assert_allclose(inside + outside, shapely.area(subjects), rtol=1e-9)
+    # an intersection under 1 cm wide (2 · area / perimeter of the whole intersection) is a
+    # contact; the engine sums the perimeters of pieces cut by the layer's subdivision, so the
+    # widths within 10 % of the threshold are left out of the comparison
+    common = shapely.intersection(subjects, feature)
+    width = 2 * shapely.area(common) / np.maximum(shapely.length(common), 1e-300)
+    sliver = shapely.area(common) > 0
+    sliver &= width < SLIVER_WIDTH_M
+    clear = ~((width > 0.9 * SLIVER_WIDTH_M) & (width < 1.1 * SLIVER_WIDTH_M))
+    expected = shapely.area(subjects) - np.where(sliver, shapely.area(common), 0.0)
+    np.testing.assert_allclose((inside + outside)[clear], expected[clear], rtol=1e-9)
+    contact = np.zeros(len(subjects), dtype=bool)
+    contact[out["subject"]] = out["contact"]
+    assert (contact[sliver & clear]).all()
 
 
 @settings(max_examples=25, deadline=None)

@@ -157,7 +157,7 @@ def boxes_in(epsg: int) -> gpd.GeoDataFrame:
 
 @pytest.mark.parametrize("epsg", [4490, 4326, GK_EPSG])
 def test_same_boxes_in_any_crs_give_the_same_areas(epsg: int) -> None:
-    planning = Planning(zoning=boxes_in(epsg))
+    planning = Planning(zoning=boxes_in(epsg), crs=WORKING_CRS)
     layer = planning["zoning"]
     assert layer.crs == WORKING_CRS
     expected = np.array([transformed(b, TO_WORKING).area for b in LONLAT_BOXES])
@@ -170,7 +170,7 @@ def test_same_boxes_in_any_crs_give_the_same_areas(epsg: int) -> None:
 
 @pytest.mark.parametrize("epsg", [4490, GK_EPSG])
 def test_vertices_match_pyproj(epsg: int) -> None:
-    layer = Planning(zoning=boxes_in(epsg))["zoning"]
+    layer = Planning(zoning=boxes_in(epsg), crs=WORKING_CRS)["zoning"]
     for box, geom in zip(LONLAT_BOXES, layer.geometry, strict=True):
         lon, lat = np.asarray(box.exterior.coords).T
         x, y = TO_WORKING.transform(lon, lat)
@@ -214,10 +214,12 @@ def test_no_crs() -> None:
         Planning(zoning=zoning_layer(crs=None))
 
 
-def test_coordinates_outside_jilin_name_the_features() -> None:
+def test_coordinates_outside_the_region_name_the_features() -> None:
     beijing = shapely.box(116.3, 39.9, 116.4, 40.0)
-    with pytest.raises(CRSError, match=r"1 of 3 features fall outside Jilin .*features Z2\b"):
-        Planning(zoning=zoning_layer([LONLAT_BOXES[0], beijing, LONLAT_BOXES[2]]))
+    boundary = gpd.GeoDataFrame(geometry=[shapely.union_all(LONLAT_BOXES)], crs=4490)
+    with pytest.raises(CRSError, match=r"2 of 3 features fall outside the planning region "
+                                       r"\(lon .*features Z2, Z3\b"):
+        Planning(zoning=zoning_layer([LONLAT_BOXES[0], beijing, beijing]), boundary=boundary)
 
 
 def test_swapped_axes_are_diagnosed() -> None:
@@ -387,6 +389,8 @@ def test_repr_lists_kinds_counts_crs_extent_repairs(sample: Planning) -> None:
         "Planning '测试规划'",
         f" working CRS: {WORKING_CRS.name}",
         " extent: 0, 0 – 5000, 3000 m",
+        f"  (every planning layer is in {WORKING_CRS.name}, projected in metres: worked in as "
+        "it is, without reprojection)",
         "  zoning         3 features, 2 repaired",
     ]
     summary = repr(sample)
@@ -408,6 +412,7 @@ def test_repr_html_lists_kinds_counts_crs_extent_repairs() -> None:
         "2",
         "GeoDataFrame",
         "",  # encoding: none for a layer not read from a file
+        "",  # note
     ]
 
 
@@ -510,7 +515,7 @@ def test_manifest_maps_chinese_fields_and_values(
     provenance = zoning.attrs["redline"]
     assert (provenance["encoding"], provenance["encoding_source"]) == (used, how)
     assert provenance["path"] == str(tmp_path / "zoning.shp")
-    assert planning.summary()["source"].tolist() == [
+    assert planning.summary()["source"].tolist()[:-1] == [
         str(tmp_path / "zoning.shp"),
         str(tmp_path / "reserves.shp"),
     ]
@@ -653,8 +658,9 @@ def test_formats_give_identical_canonical_layers(format_manifest: Path) -> None:
             columns={"标识码": "feature_id", "名称": "name", "廊道": "corridor"}
         ),
     }
-    expected = Planning(**{kind: renames[kind](gdf) for kind, gdf in source.items()})
-    loaded = load_planning(format_manifest)
+    expected = Planning(**{kind: renames[kind](gdf) for kind, gdf in source.items()},
+                        crs=WORKING_CRS)
+    loaded = load_planning(format_manifest, crs=WORKING_CRS)
     assert loaded.kinds == expected.kinds == ("zoning", "rivers")
     for kind in loaded.kinds:
         got, want = loaded[kind], expected[kind]

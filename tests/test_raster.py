@@ -367,14 +367,14 @@ def test_unknown_class_codes_are_listed(tmp_path: Path) -> None:
         open_raster(path, kind="landcover", classes=CLASSES)
 
 
-def test_raster_outside_jilin_is_refused(tmp_path: Path) -> None:
+def test_raster_outside_china_is_refused(tmp_path: Path) -> None:
     path = write(
         tmp_path / "far.tif",
         np.ones((2, 2), np.float32),
         crs=CGCS2000,
-        transform=from_origin(100, 30, 0.01, 0.01),
+        transform=from_origin(10, 50, 0.01, 0.01),
     )
-    with pytest.raises(CRSError, match=r"far\.tif: the dem raster does not reach Jilin"):
+    with pytest.raises(CRSError, match=r"far\.tif: the dem raster does not reach China"):
         open_raster(path, kind="dem")
 
 

@@ -447,7 +447,7 @@ CRS_CASES = [
     pytest.param(
         4490,
         lambda g: shapely.affinity.translate(g, -8.94, -3.94),
-        r"degrees but outside Jilin",
+        r"degrees but outside the planning region",
         id="outside-jilin",
     ),
 ]
@@ -467,9 +467,10 @@ def test_wrong_coordinates_in_every_site_are_refused(
     message: str,
 ) -> None:
     sites = sites_of({k: bad(g) for k, g in GOOD_SITES.items()}, crs=epsg)
-    with pytest.raises(CRSError, match=rf"sites: 3 of 3 features fall outside Jilin.*{message}"):
+    outside = "3 of 3 features fall outside the planning region"
+    with pytest.raises(CRSError, match=rf"sites: {outside}.*{message}"):
         run(sites)
-    with pytest.raises(CRSError, match=rf"parcels: 3 of 3 features fall outside Jilin.*{message}"):
+    with pytest.raises(CRSError, match=rf"parcels: {outside}.*{message}"):
         classify(sites, planning)
 
 
@@ -486,10 +487,10 @@ def test_wrong_coordinates_in_some_sites_are_not_assessed(
     result = run(sites)
     assert_fail_closed(result, sites, overlapping={"in", "bad"})
     assert verdicts(result) == {**EXPECTED, "bad": "not_assessed"}
-    assert reasons(result)["bad"] == "coordinates outside Jilin"
+    assert reasons(result)["bad"] == "coordinates outside the planning region"
     parcels = classify(sites, planning)
     assert parcels["status"].tolist() == ["assessed"] * 3 + ["not_assessed"]
-    assert parcels["not_assessed_reason"].iloc[3] == "coordinates outside Jilin"
+    assert parcels["not_assessed_reason"].iloc[3] == "coordinates outside the planning region"
 
 
 @pytest.mark.parametrize(("epsg", "bad", "message"), CRS_CASES)
@@ -506,7 +507,7 @@ def test_wrong_coordinates_in_a_planning_layer_are_refused(
     with pytest.raises(
         CRSError,
         match=rf"redlines \(redlines\): 1 of 2 features fall outside "
-        rf"Jilin.*features R2\..*{message}",
+        rf"the planning region.*features R2\..*{message}",
     ):
         Planning(**layers)
 
@@ -517,7 +518,7 @@ def test_wrong_coordinates_in_a_manifest_layer_name_the_file(tmp_path: Path) -> 
     with pytest.raises(
         CRSError,
         match=r"redlines \(.*redlines\.shp\): 2 of 2 features fall "
-        r"outside Jilin .*latitude and longitude look swapped",
+        r"outside the planning region .*latitude and longitude look swapped",
     ):
         load_planning(manifest)
 
@@ -529,19 +530,19 @@ def test_wrong_coordinates_in_a_sites_file_cli(tmp_path: Path, rules_path: Path)
     pyogrio.write_dataframe(sites, path)
     result = cli_screen(path, manifest, rules_path, tmp_path / "out")
     assert result.exit_code == 2
-    assert "3 of 3 features fall outside Jilin" in result.output
+    assert "3 of 3 features fall outside the planning region" in result.output
     assert "latitude and longitude look swapped" in result.output
 
 
 def test_neighbouring_gauss_kruger_zone(run: Callable[..., Screening]) -> None:
-    """Coordinates of zone CM 126°E labelled as CM 129°E land ~250 km east, still in Jilin:
-    no coordinate check can see it. Here they leave the planning extent (not assessed); data
-    whose shift stays inside the extent would be screened at the wrong place (docs/bad-inputs)."""
+    """Coordinates of zone CM 126°E labelled as CM 129°E land ~250 km east, outside this
+    planning's region (its boundary's box with a 1° margin): refused, with the codes that fit
+    the region. (Data whose shift stays inside the region, in a province wider than the
+    margin, is screened where it lands: docs/bad-inputs.)"""
     sites = sites_of({k: in_crs(g, 4551) for k, g in GOOD_SITES.items()}, crs=4552)
-    result = run(sites)
-    assert_fail_closed(result, sites, overlapping={"in"})
-    assert set(verdicts(result).values()) == {"not_assessed"}
-    assert set(reasons(result).values()) == {"outside the planning extent"}
+    with pytest.raises(CRSError, match=r"3 of 3 features fall outside the planning region .*"
+                                       r"neighbouring 3° zone.*EPSG:4550, 4551"):
+        run(sites)
 
 
 # === §1 text encoding =========================================================================
@@ -1116,6 +1117,7 @@ FIELDS = [
     "decisive_rule",
     "decisive_clause",
     "not_assessed_reason",
+    "known_verdict",
 ]
 
 
@@ -1160,6 +1162,7 @@ SHP_RENAME = {
     "decisive_rule": "rule",
     "decisive_clause": "clause",
     "not_assessed_reason": "na_reason",
+    "known_verdict": "known",
 }
 
 
@@ -1170,6 +1173,7 @@ def test_screening_sites_to_shapefile(screened: Screening, tmp_path: Path) -> No
     for problem in (
         "'project_type_used' is 17 bytes",
         "'not_assessed_reason' is 19 bytes",
+        "'known_verdict' is 13 bytes",
         "1 features have empty geometries (rows 4)",
     ):
         assert problem in str(err.value)

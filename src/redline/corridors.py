@@ -72,9 +72,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseMultipartGeometry
 
-from redline.crs import WORKING_CRS
+from redline.crs import WORKING_CRS, is_metric
 from redline.errors import CRSError, GeometryError, LayerError, RuleError
 from redline.schema import CORRIDOR_CLASSES
 
@@ -125,7 +126,8 @@ def build_corridors(
     ----------
     lines
         Layer name (``"rivers"``, ``"roads_rails"``) to its canonical GeoDataFrame (columns
-        ``feature_id``, ``name``, ``corridor``, line geometry) in the working CRS. Not modified.
+        ``feature_id``, ``name``, ``corridor``, line geometry) in one projected metre CRS (the
+        working CRS). Not modified.
     half_widths_m
         Half-width in metres per ``"<layer>.<class>"``, e.g. ``{"rivers.provincial": 1000.0}``.
         Every class present in the data needs one.
@@ -137,7 +139,7 @@ def build_corridors(
     -------
     geopandas.GeoDataFrame
         Columns :data:`CORRIDOR_COLUMNS`, a fresh ``RangeIndex`` (rivers first, in input order),
-        CRS :data:`~redline.crs.WORKING_CRS`.
+        in the lines' CRS.
 
     Raises
     ------
@@ -170,8 +172,9 @@ def build_corridors(
         )
     widths = _check_half_widths(half_widths_m)
     columns: dict[str, list[np.ndarray]] = {c: [] for c in CORRIDOR_COLUMNS}
+    crs = next((gdf.crs for gdf in lines.values() if isinstance(gdf, gpd.GeoDataFrame)), None)
     for layer, gdf in lines.items():
-        _check_lines(gdf, layer)
+        _check_lines(gdf, layer, crs)
         keys = layer + "." + gdf["corridor"].astype(str)
         missing = sorted(set(keys) - set(widths))
         if missing:
@@ -203,7 +206,7 @@ def build_corridors(
                 f"the clip polygon (bounds {_fmt_bounds(clip)}) does not overlap any of the "
                 f"{len(keep)} corridors (bounds "
                 f"{_fmt_bounds(shapely.union_all(data['geometry']))}); pass the province "
-                "boundary in the working CRS (redline.crs.WORKING_CRS)."
+                "boundary in the lines' CRS (the planning's working CRS)."
             )
         if not keep.all():
             logger.info(
@@ -211,8 +214,9 @@ def build_corridors(
             )
         data["geometry"] = clipped
         data = {c: v[keep] for c, v in data.items()}
-    centreline = gpd.GeoSeries(data.pop("centreline"), crs=WORKING_CRS)
-    out = gpd.GeoDataFrame(data, geometry="geometry", crs=WORKING_CRS)
+    crs = crs if crs is not None else WORKING_CRS
+    centreline = gpd.GeoSeries(data.pop("centreline"), crs=crs)
+    out = gpd.GeoDataFrame(data, geometry="geometry", crs=crs)
     out.insert(len(out.columns) - 1, "centreline", centreline.set_axis(out.index))
     return out[list(CORRIDOR_COLUMNS)]
 
@@ -681,14 +685,15 @@ def _check_positive(what: str, value: object) -> float:
     return number
 
 
-def _check_lines(gdf: object, layer: str) -> None:
+def _check_lines(gdf: object, layer: str, crs: object) -> None:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise TypeError(f"lines[{layer!r}] must be a GeoDataFrame, got {type(gdf).__name__}")
-    if gdf.crs is None or gdf.crs != WORKING_CRS:
+    if gdf.crs is None or not is_metric(CRS.from_user_input(gdf.crs)) or gdf.crs != crs:
         got = "no CRS" if gdf.crs is None else gdf.crs.name
         raise CRSError(
-            f"{layer}: corridors are built in the working CRS, but the layer has {got}. "
-            "Reproject it with redline.crs.to_working first."
+            f"{layer}: corridors are built in one projected CRS in metres (the working CRS), "
+            f"shared by every line layer, but the layer has {got}. Load the lines through "
+            "redline.Planning, which reprojects every layer into its working CRS."
         )
     missing = [f for f in _LINE_FIELDS if f not in gdf.columns]
     if missing:

@@ -1,9 +1,14 @@
 """The working CRS and coordinate sanity checks.
 
-All measuring happens in one projected CRS in metres (:data:`WORKING_CRS`, an Albers equal-area
-conic fitted to Jilin on the CGCS2000 ellipsoid, so areas are exact and distances are within
-0.3 % anywhere in the province). Every layer is reprojected into it once, at entry, by
-:func:`to_working`, which refuses data whose coordinates cannot be Jilin's and says why.
+All measuring happens in one projected CRS in metres, chosen from the planning data
+(:func:`choose_working_crs`): the layers' own CRS when they all share one projected metre CRS
+(a county in one Gauss-Krüger zone: nothing is reprojected, coincident edges stay coincident),
+otherwise an Albers equal-area conic fitted to the planning's extent on the CGCS2000 ellipsoid
+(:func:`equal_area_crs`: areas exact, distances within a few tenths of a percent). Every layer is
+reprojected into it once, at entry, by :func:`to_working`, which refuses data whose coordinates
+cannot lie in the planning's region (anywhere in China, or the boundary layer's box with a
+margin) and says why: axis order, metres labelled degrees, a Gauss-Krüger zone prefix, for
+every 3° and 6° zone of CGCS2000, Xi'an 1980 and Beijing 1954.
 """
 
 from __future__ import annotations
@@ -21,69 +26,85 @@ from pyproj.crs.coordinate_operation import AlbersEqualAreaConversion
 from redline.errors import CRSError
 
 __all__ = [
+    "CHINA_LONLAT_BOUNDS",
+    "GK_DATUMS",
     "JILIN_LONLAT_BOUNDS",
+    "REGION_MARGIN_DEG",
     "WORKING_CRS",
+    "choose_working_crs",
     "diagnose_crs",
+    "equal_area_crs",
     "gauss_kruger_epsg",
     "guess_crs",
     "is_metric",
     "lonlat_bounds",
     "outside_extent",
+    "region_of",
     "to_working",
     "transformer",
 ]
 
-#: Albers equal-area conic for Jilin on CGCS2000 (GRS80). Standard parallels 41.5°N and 45.5°N
-#: span the province; the central meridian 126.5°E is its centre.
-WORKING_CRS = ProjectedCRS(
-    AlbersEqualAreaConversion(
-        latitude_first_parallel=41.5,
-        latitude_second_parallel=45.5,
-        latitude_false_origin=43.5,
-        longitude_false_origin=126.5,
-    ),
-    geodetic_crs=CRS.from_epsg(4490),
-    name="CGCS2000 / Jilin Albers equal-area (redline working CRS)",
-)
-#: Jilin's extent in longitude/latitude with a small margin (the province spans about
-#: 121.6–131.3°E, 40.8–46.3°N).
+#: China's extent in longitude/latitude with a margin (73.5–135.1°E, 3.8–53.6°N): where any
+#: planning data or site can plausibly lie when nothing narrower is known.
+CHINA_LONLAT_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+#: Margin (degrees) around the boundary layer's longitude/latitude box inside which planning
+#: features must lie (:func:`region_of`): wide enough for layers running past the border
+#: (a river's course beyond the province), narrow enough that a neighbouring 3° Gauss-Krüger
+#: zone (a shift of about 250 km) lands outside a county's region.
+REGION_MARGIN_DEG = 1.0
+#: The bundled sample's extent (Jilin with a small margin), kept for examples and tests only:
+#: nothing in the engine is decided by it.
 JILIN_LONLAT_BOUNDS = (121.0, 40.5, 132.0, 47.0)
-
-_GK3_PREFIX, _GK3_CM = 4513, 4534  # CGCS2000 3° GK zone 25 / CM 75°E; +1 per zone
-_GK6_PREFIX, _GK6_CM = 4491, 4502  # CGCS2000 6° GK zone 13 / CM 75°E; +1 per zone
+#: Gauss-Krüger EPSG codes per datum: 3° zone 25 with prefix, 3° CM 75°E, 6° zone 13 with
+#: prefix, 6° CM 75°E; codes run on by one per zone.
+GK_DATUMS: dict[str, tuple[int, int, int, int]] = {
+    "CGCS2000": (4513, 4534, 4491, 4502),
+    "Xian 1980": (2349, 2370, 2327, 2338),
+    "Beijing 1954": (2401, 2422, 21413, 21453),
+}
+#: Rounding (degrees) of a fitted equal-area CRS's parameters: nearby extents get one CRS.
+_FIT_STEP_DEG = 0.5
 _EDGE_POINTS = 5  # points per bounding-box edge transformed by lonlat_bounds
 #: Box side above which lonlat_bounds densifies: CRS units (metres) of a projected CRS, degrees
 #: of a geographic one.
 _DENSIFY_ABOVE, _DENSIFY_ABOVE_DEG = 10_000.0, 0.1
 
 
-def gauss_kruger_epsg(*, zone: int, prefix: bool) -> int | None:
-    """EPSG code of a CGCS2000 Gauss-Krüger CRS from its zone number.
+def gauss_kruger_epsg(*, zone: int, prefix: bool, datum: str = "CGCS2000") -> int | None:
+    """EPSG code of a Gauss-Krüger CRS used in China from its zone number.
 
-    Zones 25–45 are 3° zones (central meridian 3 × zone), 13–23 are 6° zones.
+    Zones 25–45 are 3° zones (central meridian 3 × zone), 13–23 are 6° zones (central
+    meridian 6 × zone − 3): together they cover China from 73°E to 135°E.
 
     Parameters
     ----------
     zone
-        The zone number (Jilin lies in 3° zones 41–44 and 6° zones 21–22).
+        The zone number (Jilin lies in 3° zones 41–44 and 6° zones 21–22, Guangdong in 3° zones
+        37–39).
     prefix
         Whether eastings carry the zone number as a prefix (``42500000`` rather than
         ``500000``).
+    datum
+        ``"CGCS2000"``, ``"Xian 1980"`` or ``"Beijing 1954"`` (:data:`GK_DATUMS`).
 
     Returns
     -------
     int or None
-        The EPSG code; ``None`` for a zone number CGCS2000 has no Gauss-Krüger CRS for.
+        The EPSG code; ``None`` for a zone number the datum has no Gauss-Krüger CRS for.
 
     Examples
     --------
     >>> gauss_kruger_epsg(zone=42, prefix=True), gauss_kruger_epsg(zone=42, prefix=False)
     (4530, 4551)
+    >>> gauss_kruger_epsg(zone=38, prefix=False), gauss_kruger_epsg(zone=21, prefix=True,
+    ...                                                             datum="Beijing 1954")
+    (4547, 21421)
     """
+    gk3_prefix, gk3_cm, gk6_prefix, gk6_cm = GK_DATUMS[datum]
     if 25 <= zone <= 45:
-        return (_GK3_PREFIX if prefix else _GK3_CM) + zone - 25
+        return (gk3_prefix if prefix else gk3_cm) + zone - 25
     if 13 <= zone <= 23:
-        return (_GK6_PREFIX if prefix else _GK6_CM) + zone - 13
+        return (gk6_prefix if prefix else gk6_cm) + zone - 13
     return None
 
 
@@ -181,7 +202,7 @@ def _to_lonlat(crs: CRS) -> Transformer:
 
 
 def outside_extent(
-    lonlat: np.ndarray, extent: tuple[float, float, float, float] = JILIN_LONLAT_BOUNDS
+    lonlat: np.ndarray, extent: tuple[float, float, float, float] = CHINA_LONLAT_BOUNDS
 ) -> np.ndarray:
     """Boolean mask of features whose lon/lat bounds are not wholly inside ``extent``.
 
@@ -192,7 +213,7 @@ def outside_extent(
     lonlat
         Per-feature bounds from :func:`lonlat_bounds`.
     extent
-        ``(minlon, minlat, maxlon, maxlat)``; Jilin with a margin by default.
+        ``(minlon, minlat, maxlon, maxlat)``; China with a margin by default.
 
     Returns
     -------
@@ -203,7 +224,7 @@ def outside_extent(
     --------
     >>> outside_extent(np.array([[125.0, 43.0, 125.1, 43.1],    # Changchun
     ...                          [135.0, 43.0, 135.1, 43.1],    # east of Jilin
-    ...                          [np.nan, np.nan, np.nan, np.nan]]))
+    ...                          [np.nan, np.nan, np.nan, np.nan]]), JILIN_LONLAT_BOUNDS)
     array([False,  True, False])
     """
     xmin, ymin, xmax, ymax = extent
@@ -217,8 +238,185 @@ def outside_extent(
     return ~inside & ~nan
 
 
-def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
-    """Guess why data bounded by ``bounds`` (in its own ``crs``) does not land in Jilin.
+def _apart(lonlat: np.ndarray, extent: tuple[float, float, float, float]) -> np.ndarray:
+    """Features whose lon/lat bounds do not meet ``extent`` at all (or are not finite)."""
+    xmin, ymin, xmax, ymax = extent
+    nan = np.isnan(lonlat).any(axis=1)
+    meets = (
+        (lonlat[:, 2] >= xmin)
+        & (lonlat[:, 3] >= ymin)
+        & (lonlat[:, 0] <= xmax)
+        & (lonlat[:, 1] <= ymax)
+        & np.isfinite(lonlat).all(axis=1)
+    )
+    return ~meets & ~nan
+
+
+def region_of(
+    lonlat: np.ndarray, *, margin: float = REGION_MARGIN_DEG
+) -> tuple[float, float, float, float]:
+    """The longitude/latitude box of some features widened by ``margin`` degrees: where the
+    planning data that go with them can plausibly lie.
+
+    Parameters
+    ----------
+    lonlat
+        Per-feature bounds from :func:`lonlat_bounds` (NaN and infinite rows are ignored).
+    margin
+        Degrees added on every side.
+
+    Returns
+    -------
+    tuple of float
+        ``(minlon, minlat, maxlon, maxlat)``; :data:`CHINA_LONLAT_BOUNDS` when no row is finite.
+
+    Examples
+    --------
+    >>> region_of(np.array([[113.0, 22.5, 113.4, 22.9], [np.nan] * 4]))
+    (112.0, 21.5, 114.4, 23.9)
+    """
+    finite = np.isfinite(lonlat).all(axis=1)
+    if not finite.any():
+        return CHINA_LONLAT_BOUNDS
+    rows = lonlat[finite]
+    box = (rows[:, 0].min() - margin, rows[:, 1].min() - margin,
+           rows[:, 2].max() + margin, rows[:, 3].max() + margin)
+    return (round(float(box[0]), 6), round(float(box[1]), 6),
+            round(float(box[2]), 6), round(float(box[3]), 6))
+
+
+def _region_label(region: tuple[float, float, float, float]) -> str:
+    where = f"lon {region[0]:g}–{region[2]:g}, lat {region[1]:g}–{region[3]:g}"
+    return f"China ({where})" if region == CHINA_LONLAT_BOUNDS else f"the planning region ({where})"
+
+
+@functools.lru_cache(maxsize=32)
+def _albers(first: float, second: float, origin_lat: float, origin_lon: float) -> ProjectedCRS:
+    return ProjectedCRS(
+        AlbersEqualAreaConversion(
+            latitude_first_parallel=first,
+            latitude_second_parallel=second,
+            latitude_false_origin=origin_lat,
+            longitude_false_origin=origin_lon,
+        ),
+        geodetic_crs=CRS.from_epsg(4490),
+        name=(f"CGCS2000 / Albers equal-area {first:g}–{second:g}°N, CM {origin_lon:g}°E "
+              "(redline working CRS)"),
+    )
+
+
+def equal_area_crs(lonlat: tuple[float, float, float, float]) -> ProjectedCRS:
+    """An Albers equal-area conic on CGCS2000 fitted to a longitude/latitude extent.
+
+    Standard parallels one sixth of the latitude span inside its edges (the usual rule for a
+    conic), rounded outwards to the half degree; origin latitude midway between them; central
+    meridian the extent's centre rounded to the half degree. Areas are exact whatever the
+    parameters (the projection is equal-area); the fit keeps distances within a few tenths of
+    a percent over a province, and the rounding gives nearby extents the same CRS.
+
+    Parameters
+    ----------
+    lonlat
+        ``(minlon, minlat, maxlon, maxlat)`` of the planning.
+
+    Returns
+    -------
+    pyproj.crs.ProjectedCRS
+        One object per set of parameters (cached).
+
+    Examples
+    --------
+    >>> equal_area_crs((121.65, 40.86, 131.28, 46.29)).name  # the bundled Jilin sample
+    'CGCS2000 / Albers equal-area 41.5–45.5°N, CM 126.5°E (redline working CRS)'
+    >>> equal_area_crs((113.2, 22.9, 113.6, 23.3)).name      # a county in Guangdong
+    'CGCS2000 / Albers equal-area 22.5–23.5°N, CM 113.5°E (redline working CRS)'
+    """
+    xmin, ymin, xmax, ymax = (float(v) for v in lonlat)
+    step = _FIT_STEP_DEG
+    inset = (ymax - ymin) / 6
+    first = math.floor((ymin + inset) / step) * step
+    second = math.ceil((ymax - inset) / step) * step
+    if second <= first:
+        second = first + step
+    centre = round((xmin + xmax) / 2 / step) * step
+    return _albers(first, second, (first + second) / 2, centre)
+
+
+#: The working CRS of the bundled (Jilin) sample, what :func:`equal_area_crs` fits to it: the
+#: default of functions that take a working CRS, used in examples and tests.
+WORKING_CRS = equal_area_crs((121.6, 40.9, 131.3, 46.3))
+
+
+def choose_working_crs(
+    crss: list[CRS], lonlat: tuple[float, float, float, float]
+) -> tuple[CRS, str]:
+    """The working CRS for planning layers in ``crss`` covering ``lonlat``, and why.
+
+    When every layer is in one projected CRS in metres, that CRS: nothing is reprojected, so
+    edges the layers share with sites drawn in the same CRS stay exactly coincident and areas
+    are the planar areas the data owner's GIS shows. Otherwise an equal-area conic fitted to the
+    extent (:func:`equal_area_crs`).
+
+    Parameters
+    ----------
+    crss
+        The CRS each vector layer declares.
+    lonlat
+        ``(minlon, minlat, maxlon, maxlat)`` of the planning (the boundary layer's, else every
+        layer's).
+
+    Returns
+    -------
+    crs, reason
+        The working CRS and a sentence saying why it was chosen.
+
+    Examples
+    --------
+    >>> crs, why = choose_working_crs([CRS.from_epsg(4547)] * 2, (113.2, 22.9, 113.6, 23.3))
+    >>> crs.to_epsg(), why
+    (4547, 'every planning layer is in EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E),
+     projected in metres: worked in as it is, without reprojection')
+    >>> crs, why = choose_working_crs([CRS.from_epsg(4490), CRS.from_epsg(4547)],
+    ...                               (113.2, 22.9, 113.6, 23.3))
+    >>> crs.name
+    'CGCS2000 / Albers equal-area 22.5–23.5°N, CM 113.5°E (redline working CRS)'
+    """
+    unique: list[CRS] = []
+    for crs in crss:
+        if not any(crs.equals(u, ignore_axis_order=True) for u in unique):
+            unique.append(crs)
+    if len(unique) == 1 and is_metric(unique[0]):
+        return unique[0], (f"every planning layer is in {_crs_name(unique[0])}, projected in "
+                           "metres: worked in as it is, without reprojection")
+    where = f"lon {lonlat[0]:.2f}–{lonlat[2]:.2f}, lat {lonlat[1]:.2f}–{lonlat[3]:.2f}"
+    names = ", ".join(_crs_name(u) for u in unique[:4]) + (" …" if len(unique) > 4 else "")
+    if not unique:
+        held = "no vector layers"
+    elif len(unique) > 1:
+        held = f"the layers are in {len(unique)} CRSs ({names})"
+    else:
+        held = f"the layers are in {names}, which is not projected in metres"
+    return equal_area_crs(lonlat), (
+        f"{held}: an Albers equal-area conic fitted to the planning's extent ({where}), so "
+        "that areas are exact")
+
+
+def _datum(crs: CRS) -> str:
+    """Which of :data:`GK_DATUMS` ``crs`` is on (CGCS2000 when none)."""
+    name = (crs.geodetic_crs.name if crs.geodetic_crs is not None else crs.name).lower()
+    if "xian" in name.replace("'", "").replace("’", "").replace(" ", ""):
+        return "Xian 1980"
+    if "beijing" in name:
+        return "Beijing 1954"
+    return "CGCS2000"
+
+
+def diagnose_crs(
+    bounds: tuple[float, float, float, float],
+    crs: CRS,
+    region: tuple[float, float, float, float] = CHINA_LONLAT_BOUNDS,
+) -> str:
+    """Guess why data bounded by ``bounds`` (in its own ``crs``) does not land in ``region``.
 
     Parameters
     ----------
@@ -226,6 +424,9 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
         ``(xmin, ymin, xmax, ymax)`` of the data, in ``crs``.
     crs
         The CRS the data declares.
+    region
+        ``(minlon, minlat, maxlon, maxlat)`` where the data should lie: China by default, the
+        planning's region (:func:`region_of`) when known.
 
     Returns
     -------
@@ -237,10 +438,15 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     --------
     >>> diagnose_crs((43.0, 125.0, 44.0, 126.0), CRS.from_epsg(4490))
     'latitude and longitude look swapped (x holds 43–44, y holds 125–126): swap the axes ...'
+    >>> diagnose_crs((38_400_000.0, 2_540_000.0, 38_420_000.0, 2_560_000.0), CRS.from_epsg(4547))
+    'the eastings carry a Gauss-Krüger zone prefix but the CRS has none: they fit EPSG:4526
+     (CGCS2000 3° Gauss-Krüger zone 38, with prefix; Xian 1980: EPSG:2362; Beijing 1954:
+     EPSG:2414)'
     """
     xmin, ymin, xmax, ymax = bounds
-    lo, hi = JILIN_LONLAT_BOUNDS[::2], JILIN_LONLAT_BOUNDS[1::2]
+    lo, hi = region[::2], region[1::2]
     looks_like_degrees = all(abs(v) <= 180 for v in bounds)
+    datum = _datum(crs)
     if crs.is_geographic:
         if hi[0] - 2 <= xmin <= xmax <= hi[1] + 2 and lo[0] - 2 <= ymin <= ymax <= lo[1] + 2:
             return (
@@ -250,9 +456,10 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
             )
         if not looks_like_degrees:
             return "the CRS is geographic (degrees) but the coordinates are metres: " + _metre_hint(
-                xmin, xmax
+                xmin, xmax, region, datum
             )
-        return "the coordinates are degrees but outside Jilin: check the data's location"
+        return (f"the coordinates are degrees but outside {_region_label(region)}: check the "
+                "data's location")
     if looks_like_degrees:
         return (
             "the CRS is projected (metres) but the coordinates look like degrees: "
@@ -263,16 +470,17 @@ def diagnose_crs(bounds: tuple[float, float, float, float], crs: CRS) -> str:
     false_easting = next((float(p.value) for p in params if p.name == "False easting"), 0.0)
     if xmin >= 1e7 and false_easting < 1e6:
         return "the eastings carry a Gauss-Krüger zone prefix but the CRS has none: " + _metre_hint(
-            xmin, xmax
+            xmin, xmax, region, datum
         )
     if xmax < 1e6 and false_easting >= 1e6:
         return (
             "the CRS expects a Gauss-Krüger zone prefix in the eastings but they have none: "
-            + _metre_hint(xmin, xmax)
+            + _metre_hint(xmin, xmax, region, datum)
         )
     return (
-        "the projected coordinates do not fall in Jilin: check the Gauss-Krüger zone "
-        "(a neighbouring 3° zone shifts data by about 250 km) and the datum"
+        f"the projected coordinates do not fall in {_region_label(region)}: check the "
+        "Gauss-Krüger zone (a neighbouring 3° zone shifts data by about 250 km) and the datum; "
+        + _bare_codes(region, datum)
     )
 
 
@@ -318,19 +526,36 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> tuple[str | None, st
                       "easting and y the northing")
     if xmin > 0 and xmax < 1e6 and ymin >= 4.3e6 and ymax <= 5.4e6:
         return None, ("they look like Gauss-Krüger metres without a zone prefix: " +
-                      _metre_hint(xmin, xmax))
+                      _metre_hint(xmin, xmax, JILIN_LONLAT_BOUNDS, "CGCS2000"))
     return None, "the coordinates do not tell the CRS: use the one they were made in"
 
 
-def _metre_hint(xmin: float, xmax: float) -> str:
+def _metre_hint(
+    xmin: float, xmax: float, region: tuple[float, float, float, float], datum: str
+) -> str:
     zone = int(xmin // 1_000_000)
-    if zone == int(xmax // 1_000_000) and (code := gauss_kruger_epsg(zone=zone, prefix=True)):
-        return f"they fit EPSG:{code} (CGCS2000 Gauss-Krüger zone {zone}, with prefix)"
-    return (
-        "declare the projected CRS the coordinates were made in; for Jilin without a zone "
-        "prefix that is usually EPSG:4550, 4551, 4552 or 4553 (CGCS2000 3° Gauss-Krüger "
-        "CM 123°E, 126°E, 129°E, 132°E)"
-    )
+    if zone == int(xmax // 1_000_000) and gauss_kruger_epsg(zone=zone, prefix=True):
+        width = "3°" if zone >= 25 else "6°"
+        others = "; ".join(f"{d}: EPSG:{gauss_kruger_epsg(zone=zone, prefix=True, datum=d)}"
+                           for d in GK_DATUMS if d != datum)
+        code = gauss_kruger_epsg(zone=zone, prefix=True, datum=datum)
+        return (f"they fit EPSG:{code} ({datum} {width} Gauss-Krüger zone {zone}, with prefix; "
+                f"{others})")
+    return "declare the projected CRS the coordinates were made in; " + _bare_codes(region, datum)
+
+
+def _bare_codes(region: tuple[float, float, float, float], datum: str) -> str:
+    """The 3° Gauss-Krüger CRSs without zone prefix whose zones reach ``region``."""
+    zones = [z for z in range(25, 46) if region[0] - 1.5 <= 3 * z <= region[2] + 1.5]
+    if len(zones) > 6:  # China-wide: the ranges
+        first, last = GK_DATUMS[datum][1], GK_DATUMS[datum][1] + 20
+        return (f"without a zone prefix that is one of EPSG:{first}–{last} ({datum} 3° "
+                "Gauss-Krüger CM 75°E–135°E, one code per 3°; Xian 1980 EPSG:2370–2390, "
+                "Beijing 1954 EPSG:2422–2442, CGCS2000 EPSG:4534–4554)")
+    codes = ", ".join(str(gauss_kruger_epsg(zone=z, prefix=False, datum=datum)) for z in zones)
+    meridians = ", ".join(f"{3 * z}°E" for z in zones)
+    return (f"for this region without a zone prefix that is usually EPSG:{codes} ({datum} 3° "
+            f"Gauss-Krüger CM {meridians})")
 
 
 def to_working(
@@ -339,10 +564,12 @@ def to_working(
     source: str,
     crs: object | None = None,
     working_crs: CRS = WORKING_CRS,
+    region: tuple[float, float, float, float] = CHINA_LONLAT_BOUNDS,
     require_inside: bool = True,
     lonlat: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame | gpd.GeoSeries:
-    """Reproject ``gdf`` into the working CRS after checking its coordinates can be Jilin's.
+    """Reproject ``gdf`` into the working CRS after checking its coordinates can lie in
+    ``region``.
 
     Parameters
     ----------
@@ -354,9 +581,15 @@ def to_working(
         CRS to assume when ``gdf`` has none. Ignored when ``gdf`` declares one.
     working_crs
         Target CRS (projected, metres).
+    region
+        ``(minlon, minlat, maxlon, maxlat)`` where the data can plausibly lie: China by
+        default, the planning's region (:func:`region_of` of the boundary) when known.
     require_inside
-        Raise if any feature lies outside Jilin's extent (planning layers). When ``False``
-        only data with *no* feature inside raises (sites: the rest become ``not_assessed``).
+        Planning layers (``True``): features may run past ``region`` (a river beyond the
+        border), but a layer with features lying wholly apart from it (their boxes do not meet
+        it: a wrong CRS, or features the data owner's area does not need) is refused, with the
+        diagnosis of its CRS. Sites (``False``): only data with *no* feature wholly inside
+        ``region`` raises (the rest become ``not_assessed``).
     lonlat
         :func:`lonlat_bounds` of ``gdf`` (with ``crs`` set) when the caller has computed them
         already; computed here otherwise.
@@ -369,7 +602,7 @@ def to_working(
     Raises
     ------
     CRSError
-        No CRS; coordinates that reproject to non-finite values; features outside Jilin.
+        No CRS; coordinates that reproject to non-finite values; features outside ``region``.
 
     Examples
     --------
@@ -381,7 +614,7 @@ def to_working(
     >>> to_working(swapped, source="demo")
     Traceback (most recent call last):
     ...
-    redline.errors.CRSError: demo: 1 of 1 features fall outside Jilin ... look swapped ...
+    redline.errors.CRSError: demo: 1 of 1 features fall outside China ... look swapped ...
     """
     if gdf.crs is None:
         if crs is None:
@@ -399,8 +632,13 @@ def to_working(
     present = ~np.isnan(lonlat).any(axis=1)
     if not present.any():
         return gdf.to_crs(working_crs)
-    outside = outside_extent(lonlat)
-    if (require_inside and outside.any()) or outside[present].all():
+    if require_inside:  # running past the region is fine, lying wholly apart from it is not
+        outside = _apart(lonlat, region)
+        refused = bool(outside.any())
+    else:
+        outside = outside_extent(lonlat, region)
+        refused = bool(outside[present].all())
+    if refused:
         bad = np.flatnonzero(outside)
         own = shapely.bounds(np.asarray(gdf.geometry.values)[bad])
         total = (
@@ -409,19 +647,13 @@ def to_working(
             float(np.nanmax(own[:, 2])),
             float(np.nanmax(own[:, 3])),
         )
-        ids = ", ".join(str(i) for i in gdf.index[bad[:10]])
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         raise CRSError(
-            f"{source}: {len(bad)} of {len(gdf)} features fall outside Jilin "
-            f"(lon {JILIN_LONLAT_BOUNDS[0]}–{JILIN_LONLAT_BOUNDS[2]}, "
-            f"lat {JILIN_LONLAT_BOUNDS[1]}–{JILIN_LONLAT_BOUNDS[3]}) when read as "
-            f"{_crs_name(src)}; features {ids}{more}. Likely cause: "
-            f"{diagnose_crs(total, src)}."
+            f"{source}: {len(bad)} of {len(gdf)} features fall outside {_region_label(region)} "
+            f"when read as {_crs_name(src)}; features {_ids(gdf, outside)}. Likely cause: "
+            f"{diagnose_crs(total, src, region)}."
         )
     out = gdf.to_crs(working_crs)
-    checked = np.asarray(out.geometry.values)
-    if not require_inside:  # features outside Jilin are the caller's to flag, not an error here
-        checked = checked[~outside]
+    checked = np.asarray(out.geometry.values)[~outside]  # those outside are the caller's to flag
     coords = shapely.get_coordinates(checked)
     if not np.isfinite(coords).all():
         raise CRSError(
@@ -429,6 +661,12 @@ def to_working(
             "the declared CRS does not match the coordinates."
         )
     return out
+
+
+def _ids(gdf: gpd.GeoDataFrame | gpd.GeoSeries, mask: np.ndarray) -> str:
+    bad = np.flatnonzero(mask)
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    return ", ".join(str(i) for i in gdf.index[bad[:10]]) + more
 
 
 def _crs_name(crs: CRS) -> str:

@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from redline.crs import lonlat_bounds, outside_extent, to_working
+from redline.crs import CHINA_LONLAT_BOUNDS, lonlat_bounds, outside_extent, to_working
 from redline.errors import GeometryError, RedlineWarning
 from redline.schema import INPUT_PROBLEM, GeomFamily
 
@@ -273,6 +273,7 @@ def prepare_subjects(
     working_crs: CRS | str | int,
     crs: object | None = None,
     extent: shapely.Geometry | None = None,
+    region: tuple[float, float, float, float] = CHINA_LONLAT_BOUNDS,
 ) -> gpd.GeoDataFrame:
     """Ready sites or parcels for assessment; mark what cannot be assessed, never drop it.
 
@@ -289,13 +290,18 @@ def prepare_subjects(
     extent
         Area the planning layers cover, in ``working_crs``; subjects not wholly covered by it
         are not assessed.
+    region
+        ``(minlon, minlat, maxlon, maxlat)`` where subjects can plausibly lie
+        (:attr:`redline.Planning.region`; China by default); subjects not wholly inside it are
+        not assessed, and if none is, the CRS is refused with a diagnosis.
 
     Returns
     -------
     geopandas.GeoDataFrame
         The caller's rows, index and columns with geometry in ``working_crs`` (two-dimensional,
         valid) and :data:`NOT_ASSESSED_COLUMN`: ``None`` where assessable, else one of
-        "null geometry", "empty geometry", "coordinates outside Jilin", "mixes polygons with
+        "null geometry", "empty geometry", "coordinates outside the planning region", "mixes
+        polygons with
         lines or points (split it into separate subjects)", "invalid geometry could not be
         repaired safely (area changed N%)", "invalid geometry collapsed when repaired",
         "invalid geometry is still invalid after repair", "outside the planning extent", or
@@ -306,7 +312,7 @@ def prepare_subjects(
     Raises
     ------
     CRSError
-        No CRS, or no subject inside Jilin (see :func:`redline.crs.to_working`).
+        No CRS, or no subject inside ``region`` (see :func:`redline.crs.to_working`).
 
     Warns
     -----
@@ -336,12 +342,13 @@ def prepare_subjects(
     ...     geometry=[shapely.box(125.30, 43.80, 125.31, 43.81), None, shapely.Point(130, 60)])
     >>> out = prepare_subjects(sites, source="demo", working_crs=WORKING_CRS)
     >>> out[NOT_ASSESSED_COLUMN].tolist()
-    [None, 'null geometry', 'coordinates outside Jilin']
+    [None, 'null geometry', 'coordinates outside the planning region']
     >>> out.index.tolist(), round(out.area[10])  # the caller's index; m² in the working CRS
     ([10, 11, 12], 894072)
     """
     geoms, reasons = prepare_subject_arrays(
-        subjects, source=source, working_crs=working_crs, crs=crs, extent=extent, stacklevel=3
+        subjects, source=source, working_crs=working_crs, crs=crs, extent=extent, region=region,
+        stacklevel=3,
     )
     out = subjects.copy()
     out[subjects.geometry.name] = gpd.GeoSeries(
@@ -358,13 +365,14 @@ def prepare_subject_arrays(
     working_crs: CRS | str | int,
     crs: object | None = None,
     extent: shapely.Geometry | None = None,
+    region: tuple[float, float, float, float] = CHINA_LONLAT_BOUNDS,
     stacklevel: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`prepare_subjects` as arrays, for callers that need no frame.
 
     Parameters
     ----------
-    subjects, source, working_crs, crs, extent
+    subjects, source, working_crs, crs, extent, region
         As for :func:`prepare_subjects`.
     stacklevel
         The repair warning's stack level, counted from this function (2: its caller).
@@ -393,6 +401,7 @@ def prepare_subject_arrays(
         source=source,
         crs=crs,
         working_crs=CRS.from_user_input(working_crs),
+        region=region,
         require_inside=False,
         lonlat=lonlat,
     )
@@ -412,8 +421,8 @@ def prepare_subject_arrays(
         geoms[found & ~shapely.is_valid(geoms)] = None  # not measured: nothing to repair
     mark(shapely.is_missing(geoms), "null geometry")
     mark(shapely.is_empty(geoms), "empty geometry")
-    outside = outside_extent(lonlat) if lonlat is not None else np.zeros(n, dtype=bool)
-    mark(outside, "coordinates outside Jilin")
+    outside = outside_extent(lonlat, region) if lonlat is not None else np.zeros(n, dtype=bool)
+    mark(outside, "coordinates outside the planning region")
     finite = np.isfinite(shapely.bounds(geoms)).all(axis=1)
     geoms[outside & ~finite] = None
 

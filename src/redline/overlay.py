@@ -18,8 +18,11 @@ threads: shapely releases the GIL.
 
 Measures are taken in the dimension of the pair (the lower of the subject's and the feature's):
 area for polygon × polygon, length when a line is involved, a count of 1 for points. A pair
-that intersects with zero measure (a shared edge or corner, or a sliver below ``contact_m2``
-from coincident edges) is a *contact*: reported, never counted as overlap.
+that intersects with zero measure (a shared edge or corner) is a *contact*: reported, never
+counted as overlap. So is a *sliver*, the trace coincident edges leave once reprojected (a
+straight edge in one CRS is slightly curved in another): an intersection of polygons whose
+mean width ``2 · area / perimeter`` is below :data:`SLIVER_WIDTH_M` (1 cm), or whose measure
+is at most ``contact_m2``. A real overlap of a 1 m × 1 m corner is 50 cm wide by that measure.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ __all__ = [
     "DISTANCE_COLUMNS",
     "OVERLAP_COLUMNS",
     "SELF_OVERLAP_COLUMNS",
+    "SLIVER_WIDTH_M",
     "PreparedLayer",
     "near_pairs",
     "nearest_within",
@@ -84,6 +88,14 @@ _PAIR_DTYPES: Final = {
     "contact": np.bool_,
     "geometry": object,
 }
+
+#: Mean width (metres, ``2 · area / perimeter``) below which the intersection of two polygons
+#: is a sliver left by coincident edges, not an overlap: a contact. 1 cm is below any survey's
+#: precision (cadastral points are surveyed to about 5 cm) and above what reprojection leaves
+#: along shared edges (a straight 3 km edge of a Gauss-Krüger zone bows by under 1 cm in
+#: another zone or an Albers; the slivers measured in tests are micrometres to millimetres
+#: wide). A 1 m² corner overlap (1 m × 1 m) is 0.5 m wide; a 1 m² overlap 100 m long, 1 cm.
+SLIVER_WIDTH_M: Final = 0.01
 
 _MAX_SPLIT_DEPTH: Final = 40
 #: Smallest chunk :func:`_chunks` cuts to feed several threads.
@@ -270,6 +282,7 @@ def overlaps(
     n_jobs: int | None = None,
     chunk_size: int = 50_000,
     contact_m2: float = 1e-6,
+    sliver_width_m: float = SLIVER_WIDTH_M,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Every (subject, feature) pair that intersects, with exact overlap measures.
@@ -289,6 +302,9 @@ def overlaps(
     contact_m2
         An overlap of at most this many m² (or m for lengths) is floating-point noise along
         coincident edges: the pair is a contact, its overlap 0.
+    sliver_width_m
+        An intersection of polygons whose mean width (``2 · area / perimeter``, summed over its
+        pieces) is below this many metres is a sliver: the pair is a contact, its overlap 0.
     progress
         Show a ``tqdm`` progress bar over chunks.
 
@@ -302,16 +318,19 @@ def overlaps(
         subject's own area, length, or 1 for a point, lying in the feature — closed: a line
         along a polygon's edge lies in it; 0 when the feature has a lower dimension than the
         subject, e.g. a river crossing a parcel, whose length is in ``overlap_m``) and
-        ``contact`` (the pair intersects with zero measure; then both overlaps are 0).
+        ``contact`` (the pair intersects with zero measure, or only in a sliver; then both
+        overlaps are 0).
 
     Examples
     --------
     >>> import geopandas as gpd, shapely
     >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
-    >>> overlaps([shapely.box(5, 5, 15, 15), shapely.box(10, 0, 20, 10)], layer)
+    >>> sliver = shapely.box(9.995, 0, 20, 10)  # 5 mm across the edge: 0.05 m², 1 cm wide
+    >>> overlaps([shapely.box(5, 5, 15, 15), shapely.box(10, 0, 20, 10), sliver], layer)
        subject  feature  overlap_m2  overlap_m  overlap_share  contact
     0        0        0        25.0        0.0           0.25    False
     1        1        0         0.0        0.0           0.00     True
+    2        2        0         0.0        0.0           0.00     True
     """
     pairs = overlap_pairs(
         subjects,
@@ -319,6 +338,7 @@ def overlaps(
         n_jobs=n_jobs,
         chunk_size=chunk_size,
         contact_m2=contact_m2,
+        sliver_width_m=sliver_width_m,
         progress=progress,
     )
     return pd.DataFrame(pairs, copy=False)
@@ -331,6 +351,7 @@ def overlap_pairs(
     n_jobs: int | None = None,
     chunk_size: int = 50_000,
     contact_m2: float = 1e-6,
+    sliver_width_m: float = SLIVER_WIDTH_M,
     progress: bool = False,
     geometries: bool = False,
 ) -> _Pairs:
@@ -365,7 +386,12 @@ def overlap_pairs(
 
     def run(positions: np.ndarray) -> _Pairs:
         return _overlap_chunk(
-            geoms[positions], positions, layer, contact=contact_m2, geometries=geometries
+            geoms[positions],
+            positions,
+            layer,
+            contact=contact_m2,
+            sliver=sliver_width_m,
+            geometries=geometries,
         )
 
     found = _run_chunks(run, chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
@@ -378,6 +404,7 @@ def _overlap_chunk(
     layer: PreparedLayer,
     *,
     contact: float,
+    sliver: float,
     geometries: bool = False,
 ) -> _Pairs:
     """Overlaps of one chunk of subjects (``positions`` are their global positions)."""
@@ -410,25 +437,32 @@ def _overlap_chunk(
     points = rest[pair_dim[rest] == 0]
     measure[points] = 1.0
     exact = rest[pair_dim[rest] > 0]
+    # perimeters of the polygon pieces measured exactly (a subject inside a part is no sliver:
+    # its pairs add area, no perimeter)
+    perimeter = np.zeros(len(p))
     if len(exact):
         piece = shapely.intersection(cand[exact], parts[exact])
         measure[exact] = _measure(piece, pair_dim[exact])
         shape[exact] = piece
+        areal = pair_dim[exact] == 2
+        perimeter[exact[areal]] = shapely.length(piece[areal])
     keep = inside.copy()
     keep[covered] = True
     keep[rest] = True
-    p, s, measure, pair_dim, s_dim, own, shape = (
-        a[keep] for a in (p, s, measure, pair_dim, s_dim, own, shape)
+    p, s, measure, perimeter, pair_dim, s_dim, own, shape = (
+        a[keep] for a in (p, s, measure, perimeter, pair_dim, s_dim, own, shape)
     )
     # Part pairs add up to (subject, feature) pairs: the parts of a feature are disjoint.
     key = s.astype(np.int64) * n_features + layer.parent[p]
     order = np.lexsort((p, key))
-    key, measure = key[order], measure[order]
+    key, measure, perimeter = key[order], measure[order], perimeter[order]
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.empty(0, np.intp)
     total = np.add.reduceat(measure, first) if len(first) else measure
+    rim = np.add.reduceat(perimeter, first) if len(first) else perimeter
     s_first, dim_first = s[order][first], pair_dim[order][first]
     s_dim_first, own_first = s_dim[order][first], own[order][first]
-    touches = (dim_first > 0) & (total <= contact)
+    thin = (dim_first == 2) & (2.0 * total < sliver * rim)
+    touches = (dim_first > 0) & ((total <= contact) | thin)
     total[touches] = 0.0
     share = np.zeros(len(first))
     same = (dim_first == s_dim_first) & (own_first > 0)

@@ -14,7 +14,7 @@ import logging
 import threading
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -28,7 +28,14 @@ from pyproj import CRS
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, build_corridors
-from redline.crs import WORKING_CRS, is_metric, to_working
+from redline.crs import (
+    choose_working_crs,
+    is_metric,
+    lonlat_bounds,
+    outside_extent,
+    region_of,
+    to_working,
+)
 from redline.errors import CRSError, GeometryError, IllustrativeDataWarning, LayerError
 from redline.geometry import REPAIR_COLUMNS, null_or_empty, repair
 from redline.io import read_layer
@@ -65,21 +72,45 @@ class Planning:
     landcover_classes
         Raster code to canonical land-cover class, for a ``landcover`` given as a path.
     crs
-        The working CRS (projected, metres). Default :data:`redline.crs.WORKING_CRS`.
+        The working CRS (projected, metres). Default: chosen from the data
+        (:func:`redline.crs.choose_working_crs`): the layers' own CRS when they all share one
+        projected metre CRS, else an equal-area conic fitted to the planning's extent. The
+        choice and its reason are :attr:`crs_reason` and in :meth:`summary`.
     name
         A title shown in summaries and named in every output.
     illustrative
         The data are an illustrative sample, not official (the bundled sample is): loading
         it warns with :class:`~redline.errors.IllustrativeDataWarning`.
+    absent
+        Vector kinds the data owner declares absent: "there are none in this area", as distinct
+        from "I do not have the data". Rules on an absent kind find nothing (a missing kind
+        leaves the sites its rules apply to ``not_assessed``). A kind cannot be both given and
+        declared absent.
+
+    Attributes
+    ----------
+    crs
+        The working CRS.
+    crs_reason
+        Why it was chosen.
+    absent
+        The kinds declared absent (a frozenset).
+    region
+        ``(minlon, minlat, maxlon, maxlat)`` where the planning's data lie: the boundary
+        layer's box (else every layer's) widened by :data:`redline.crs.REGION_MARGIN_DEG`.
+        Layers lying mostly apart from it are refused, sites not wholly inside it are
+        ``not_assessed``.
 
     Raises
     ------
     LayerError
-        Missing fields or unknown values (all problems in one message).
+        Missing fields or unknown values (all problems in one message); a kind declared absent
+        that is unknown, not a vector kind that rules read, or given as well.
     GeometryError
         Null or empty features, or geometries of the wrong family.
     CRSError
-        A layer without CRS, or coordinates that do not fall in Jilin.
+        A layer without CRS, or coordinates that do not fall in the planning's region (China,
+        or the boundary layer's box with a margin).
 
     Examples
     --------
@@ -91,6 +122,8 @@ class Planning:
     ['key']
     >>> planning.extent is None  # no boundary layer: no extent check
     True
+    >>> planning.crs.name, planning.absent
+    ('CGCS2000 / Albers equal-area 43.5–44°N, CM 125.5°E (redline working CRS)', frozenset())
     >>> extent = load_planning().extent  # the bundled sample's province boundary
     >>> extent.geom_type, round(extent.area / 1e6, -3)  # km²
     ('Polygon', 191000.0)
@@ -126,8 +159,8 @@ class Planning:
         crs: Any = None,
         name: str = "",
         illustrative: bool = False,
+        absent: Iterable[str] = (),
     ) -> None:
-        working_crs = _working_crs(crs)
         given = {
             "zoning": zoning, "redlines": redlines, "reserves": reserves,
             "water_sources": water_sources, "farmland": farmland, "scenic": scenic,
@@ -152,8 +185,8 @@ class Planning:
             raise LayerError("planning layers do not match the canonical schema:\n  - "
                              + "\n  - ".join(problems))
         self._assemble(canonical, landcover=landcover, dem=dem,
-                       landcover_classes=landcover_classes, crs=working_crs, name=name,
-                       illustrative=illustrative)
+                       landcover_classes=landcover_classes, crs=crs, name=name,
+                       illustrative=illustrative, absent=absent)
 
     @classmethod
     def _of_canonical(
@@ -165,12 +198,13 @@ class Planning:
         crs: Any,
         name: str,
         illustrative: bool,
+        absent: Iterable[str],
     ) -> Planning:
         """A planning of layers :func:`canonicalize` made already (:func:`load_planning`),
         which are not mapped a second time."""
         planning = cls.__new__(cls)
         planning._assemble(layers, landcover=landcover, dem=dem, landcover_classes=None,
-                           crs=_working_crs(crs), name=name, illustrative=illustrative)
+                           crs=crs, name=name, illustrative=illustrative, absent=absent)
         return planning
 
     def _assemble(
@@ -180,18 +214,26 @@ class Planning:
         landcover: RasterLayer | str | Path | None,
         dem: RasterLayer | str | Path | None,
         landcover_classes: Mapping[int, str] | None,
-        crs: CRS,
+        crs: Any,
         name: str,
         illustrative: bool,
+        absent: Iterable[str],
     ) -> None:
-        """Project, check and repair the canonical layers; open the rasters."""
-        self.crs = crs
+        """Choose the working CRS; project, check and repair the canonical layers; open the
+        rasters."""
         self.name = name
         self.illustrative = illustrative
+        self.absent = frozenset(absent)
+        problems = _absent_problems(self.absent, given=set(canonical))
+        if problems:
+            raise LayerError("planning layers do not match the canonical schema:\n  - "
+                             + "\n  - ".join(problems))
+        self.crs, self.crs_reason, self.region, lonlat = _working_crs(canonical, crs)
         self._layers: dict[str, gpd.GeoDataFrame] = {}
         repairs = []
         for kind, gdf in canonical.items():
-            layer, log_ = _project_and_repair(gdf, kind, working_crs=self.crs)
+            layer, log_ = _project_and_repair(gdf, kind, working_crs=self.crs,
+                                              region=self.region, lonlat=lonlat[kind])
             self._layers[kind] = layer
             repairs.append(log_)
         self.repairs = (pd.concat(repairs, ignore_index=True) if repairs
@@ -419,14 +461,17 @@ class Planning:
 
     # -- display -------------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
-        """One row per layer: kind, Chinese and English names, feature count, source.
+        """One row per layer — kind, Chinese and English names, feature count, source — then
+        one per kind declared absent, then the working CRS and why it was chosen.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``kind``, ``名称``, ``name``, ``features`` (``<NA>`` for rasters),
-            ``repairs`` (features repaired on loading), ``source`` and ``encoding`` (of the
-            attribute text as read, e.g. detected GB18030; empty when not read from a file).
+            Columns ``kind``, ``名称``, ``name``, ``features`` (``<NA>`` for rasters and the CRS
+            row), ``repairs`` (features repaired on loading), ``source``, ``encoding`` (of the
+            attribute text as read, e.g. detected GB18030; empty when not read from a file) and
+            ``note`` ("declared absent" for absent kinds; the reason on the ``working_crs`` row,
+            whose ``name`` is the CRS).
 
         Examples
         --------
@@ -435,6 +480,11 @@ class Planning:
         0    zoning            Main functional zones        34
         1  redlines  Ecological protection red lines        71
         2  reserves                   Nature reserves        18
+        >>> load_planning().summary().iloc[-1][["kind", "name", "note"]].tolist()
+        ['working_crs', 'CGCS2000 / Albers equal-area 41.5–45.5°N, CM 126.5°E (redline working
+         CRS)', "the layers are in EPSG:4490 (China Geodetic Coordinate System 2000), which is
+         not projected in metres: an Albers equal-area conic fitted to the planning's extent
+         (lon 121.65–131.28, lat 40.86–46.29), so that areas are exact"]
         """
         rows = []
         for kind in self.kinds:
@@ -447,13 +497,22 @@ class Planning:
                     "repairs": int((self.repairs["layer"] == kind).sum()),
                     "source": gdf.attrs.get("redline", {}).get("path", "GeoDataFrame"),
                     "encoding": _encoding_note(gdf.attrs.get("redline", {})),
+                    "note": "",
                 })
             else:
                 raster = self.rasters[kind]
                 rows.append({"kind": kind, "名称": "土地覆盖" if kind == "landcover" else "高程",
                              "name": "Land cover" if kind == "landcover" else "Elevation",
                              "features": None, "repairs": 0, "source": str(raster.path),
-                             "encoding": ""})
+                             "encoding": "", "note": ""})
+        for kind in (k for k in schema.VECTOR_KINDS if k in self.absent):
+            spec = schema.LAYER_SPECS[kind]
+            rows.append({"kind": kind, "名称": spec.label_zh, "name": spec.label_en,
+                         "features": 0, "repairs": 0, "source": "", "encoding": "",
+                         "note": "declared absent (none in this area)"})
+        rows.append({"kind": "working_crs", "名称": "工作坐标系", "name": self.crs.name,
+                     "features": None, "repairs": 0, "source": "", "encoding": "",
+                     "note": self.crs_reason})
         return pd.DataFrame(rows).astype({"features": "Int64"})
 
     def _bounds(self) -> tuple[float, ...] | None:
@@ -468,7 +527,11 @@ class Planning:
                   " extent: {:.0f}, {:.0f} – {:.0f}, {:.0f} m\n".format(*bounds))
         lines = [f"Planning{' ' + repr(self.name) if self.name else ''}",
                  f" working CRS: {self.crs.name}", extent.rstrip("\n")]
-        for row in self.summary().itertuples():
+        lines.append(f"  ({self.crs_reason})")
+        for row in self.summary().iloc[:-1].itertuples():
+            if row.note:
+                lines.append(f"  {row.kind:<14} {row.note}")
+                continue
             n = 0 if pd.isna(row.features) else int(row.features)
             count = "raster" if pd.isna(row.features) else f"{n} feature{'' if n == 1 else 's'}"
             fixes = f", {row.repairs} repaired" if row.repairs else ""
@@ -479,13 +542,13 @@ class Planning:
     def _repr_html_(self) -> str:
         bounds = self._bounds()
         head = (f"<p><b>{html.escape(self.name or 'Planning')}</b><br>"
-                f"working CRS: {html.escape(self.crs.name)}"
+                f"working CRS: {html.escape(self.crs.name)} ({html.escape(self.crs_reason)})"
                 + ("" if bounds is None else
                    "<br>extent: {:.0f}, {:.0f} – {:.0f}, {:.0f} m".format(*bounds))
                 + f"<br>repairs: {len(self.repairs)}</p>")
         from redline.maps import notebook_html
 
-        table = head + self.summary().to_html(index=False, na_rep="raster")
+        table = head + self.summary().iloc[:-1].to_html(index=False, na_rep="raster")
         return notebook_html(self, table_html=table)
 
     def map(self, **kwargs: Any) -> folium.Map:
@@ -514,17 +577,6 @@ class Planning:
         return planning_map(self, **kwargs)
 
 
-def _working_crs(crs: Any) -> CRS:
-    """The working CRS asked for (default :data:`redline.crs.WORKING_CRS`), checked."""
-    working = CRS.from_user_input(crs) if crs is not None else WORKING_CRS
-    if not is_metric(working):
-        raise CRSError(
-            f"the working CRS must be projected with metre units; received {working.name}. "
-            "Use an equal-area or Gauss-Krüger CRS such as EPSG:4551."
-        )
-    return working
-
-
 def canonicalize(
     gdf: gpd.GeoDataFrame,
     kind: str,
@@ -551,10 +603,11 @@ def canonicalize(
     Returns
     -------
     layer, problems
-        The canonical layer (the columns of ``LAYER_SPECS[kind].fields`` it has, always
-        ``feature_id`` and ``name``, + geometry, RangeIndex; values mapped onto canonical ones,
-        missing ids generated as ``"<kind>-<n>"``) and a list of problems found (empty when
-        the layer is usable).
+        The canonical layer (every column of ``LAYER_SPECS[kind].fields``, + geometry,
+        RangeIndex; values mapped onto canonical ones, an optional field the layer lacks all
+        null, missing ids generated as ``"<kind>-<n>"``, missing names empty) and a list of
+        problems found (empty when the layer is usable). A one-feature ``boundary`` layer needs
+        no ``level``.
 
     Examples
     --------
@@ -603,10 +656,13 @@ def canonicalize(
                             f"that are not canonical: {wrong}; allowed: {list(allowed or ())}")
     out = gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
     out.attrs = {"redline": dict(gdf.attrs.get("redline", {}), kind=kind)}
+    required = _required(kind, len(gdf))
     for name in spec.fields:
         column = fields.get(name, name)
         if column not in gdf.columns:
-            if name in spec.required or name in fields:
+            # an optional field left out reads as null: rules selecting on it match nothing
+            out[name] = np.full(len(gdf), None, dtype=object)
+            if name in required or name in fields:
                 hint = (f"map it in the manifest: [layers.{kind}.fields] {name} = \"<field>\""
                         if name not in fields else "check the field name in the manifest")
                 problems.append(f"{kind} ({source}): field {column!r} for {name!r} is missing; "
@@ -625,7 +681,7 @@ def canonicalize(
         lookup = {v: schema.canonical_value(kind, name, v, extra) for v in pd.unique(raw[given])}
         mapped[given] = [lookup[v] for v in raw[given]]
         allowed = schema.vocabulary(kind, name)
-        bad = pd.isna(mapped) if name in spec.required else np.zeros(len(raw), dtype=bool)
+        bad = pd.isna(mapped) if name in required else np.zeros(len(raw), dtype=bool)
         if allowed is not None:
             bad |= pd.notna(mapped) & ~np.isin(mapped.astype(str), list(allowed))
         if bad.any():
@@ -645,14 +701,73 @@ def canonicalize(
     if len(duplicated):
         problems.append(f"{kind} ({source}): feature ids are not unique: "
                         f"{list(duplicated[:10])}; give each feature its own id")
-    if "name" not in out:
-        out["name"] = ""
-    ordered = [f for f in spec.fields if f in out.columns]
-    return gpd.GeoDataFrame(out[[*ordered, "geometry"]], crs=gdf.crs), problems
+    out["name"] = out["name"].fillna("") if len(out) else out["name"]
+    return gpd.GeoDataFrame(out[[*spec.fields, "geometry"]], crs=gdf.crs), problems
+
+
+def _required(kind: str, n_features: int) -> set[str]:
+    """The canonical fields a layer of ``kind`` with ``n_features`` features must fill: a
+    one-feature boundary is the assessed extent whatever its level, so it needs none."""
+    required = set(schema.LAYER_SPECS[kind].required)
+    if kind == "boundary" and n_features == 1:
+        required.discard("level")
+    return required
+
+
+def _absent_problems(absent: frozenset[str], *, given: set[str]) -> list[str]:
+    """What is wrong with the kinds declared absent."""
+    allowed = [k for k in schema.VECTOR_KINDS if k != "boundary"]
+    problems = [f"absent: {kind!r} is not a layer kind rules read; declare one of {allowed}"
+                for kind in sorted(absent - set(allowed))]
+    problems += [f"absent: {kind!r} is declared absent but its layer is given as well; drop one"
+                 for kind in sorted(absent & given)]
+    return problems
+
+
+def _working_crs(
+    layers: Mapping[str, gpd.GeoDataFrame], crs: Any
+) -> tuple[CRS, str, tuple[float, float, float, float], dict[str, np.ndarray]]:
+    """The working CRS and why, the planning's region and each layer's lon/lat bounds.
+
+    The region is the boundary layer's box (else every layer's) widened by
+    :data:`~redline.crs.REGION_MARGIN_DEG`; rows of a layer lying apart from China do not count
+    (such a layer is refused when it is checked against the region).
+    """
+    lonlat = {}
+    for kind, gdf in layers.items():
+        if gdf.crs is None:  # the message of to_working, which says how to declare one
+            to_working(gdf.geometry, source=f"{kind} ({_source(gdf, kind)})")
+        lonlat[kind] = lonlat_bounds(gdf)
+    basis = [lonlat["boundary"]] if "boundary" in lonlat else list(lonlat.values())
+    rows = np.concatenate(basis) if basis else np.empty((0, 4))
+    rows = rows[np.isfinite(rows).all(axis=1) & ~outside_extent(rows)]
+    box = region_of(rows, margin=0.0)
+    if crs is not None:
+        working = CRS.from_user_input(crs)
+        reason = "given (crs= or the manifest's [planning] crs)"
+    else:
+        working, reason = choose_working_crs(
+            [CRS.from_user_input(gdf.crs) for gdf in layers.values()], box)
+    if not is_metric(working):
+        raise CRSError(
+            f"the working CRS must be projected with metre units; received {working.name}. "
+            "Use an equal-area or Gauss-Krüger CRS such as EPSG:4551."
+        )
+    region = region_of(rows)
+    return working, reason, region, lonlat
+
+
+def _source(layer: gpd.GeoDataFrame, kind: str) -> str:
+    return str(layer.attrs.get("redline", {}).get("path", kind))
 
 
 def _project_and_repair(
-    layer: gpd.GeoDataFrame, kind: str, *, working_crs: CRS
+    layer: gpd.GeoDataFrame,
+    kind: str,
+    *,
+    working_crs: CRS,
+    region: tuple[float, float, float, float],
+    lonlat: np.ndarray,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Refuse null geometries, reproject into the working CRS once, repair what is invalid."""
     source = layer.attrs.get("redline", {}).get("path", kind)
@@ -668,7 +783,8 @@ def _project_and_repair(
     attrs = layer.attrs
     # indexed by feature id so that a CRS error names the features, not row numbers
     projected = to_working(layer.set_index(layer["feature_id"].to_numpy()),
-                           source=f"{kind} ({source})", working_crs=working_crs)
+                           source=f"{kind} ({source})", working_crs=working_crs, region=region,
+                           lonlat=lonlat)
     repaired, repairs = repair(projected, source=f"{kind} ({source})",
                                family=schema.LAYER_SPECS[kind].geometry, id_column="feature_id")
     repairs = repairs.assign(layer=kind)
@@ -718,7 +834,9 @@ def _encoding_note(provenance: Mapping[str, Any]) -> str:
     return f"{codec} ({source})" if codec and source else (codec or "")
 
 
-def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Planning:
+def load_planning(
+    path: str | Path | None = None, *, crs: Any = None, absent: Iterable[str] | None = None
+) -> Planning:
     """Load the one map described by a TOML manifest.
 
     Parameters
@@ -727,7 +845,10 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         The manifest file. ``None`` loads the bundled, illustrative Jilin sample.
     crs
         Working CRS override (projected, metres); the manifest's ``[planning] crs`` otherwise,
-        else :data:`redline.crs.WORKING_CRS`.
+        else chosen from the data (see :class:`Planning`).
+    absent
+        Kinds declared absent (see :class:`Planning`), added to the manifest's
+        ``[planning] absent = [...]``.
 
     Returns
     -------
@@ -809,6 +930,10 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
         rasters[kind] = open_raster(root / entry["path"], kind=kind,
                                     classes=classes if kind == "landcover" else None)
     info = manifest.get("planning", {})
+    declared = info.get("absent", [])
+    if not isinstance(declared, list) or not all(isinstance(k, str) for k in declared):
+        raise LayerError(f"manifest {path}: [planning] absent must be a list of layer kinds, "
+                         f'e.g. absent = ["reserves"]; received {declared!r}')
     from redline.datasets import get_path
 
     illustrative = bool(info.get("illustrative", False)) or path.resolve() == Path(
@@ -817,7 +942,8 @@ def load_planning(path: str | Path | None = None, *, crs: Any = None) -> Plannin
                                       dem=rasters.get("dem"),
                                       crs=crs if crs is not None else info.get("crs"),
                                       name=info.get("name", path.stem),
-                                      illustrative=illustrative)
+                                      illustrative=illustrative,
+                                      absent=[*declared, *(absent or ())])
     planning.manifest = path.resolve()
     if illustrative:
         warnings.warn(f"the one map {planning.name!r} ({path}) is an illustrative sample, not "

@@ -49,7 +49,7 @@ from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from redline.crs import JILIN_LONLAT_BOUNDS, diagnose_crs, is_metric, transformer
+from redline.crs import CHINA_LONLAT_BOUNDS, diagnose_crs, is_metric, transformer
 from redline.errors import CRSError, GeometryError, LayerError
 from redline.schema import LANDCOVER_CLASSES, RASTER_KINDS
 
@@ -184,7 +184,7 @@ def open_raster(
         ``classes`` missing, malformed or naming unknown classes; land-cover codes in the file
         that ``classes`` does not map (all of them are listed); a DEM that is not numeric.
     CRSError
-        The file has no CRS, or its extent does not reach Jilin.
+        The file has no CRS, or its extent does not reach China.
 
     Examples
     --------
@@ -301,7 +301,7 @@ def _check_extent(
     to_lonlat = transformer(crs, 4326)
     with np.errstate(invalid="ignore"):
         lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*bounds, densify_pts=21, errcheck=False)
-    xmin, ymin, xmax, ymax = JILIN_LONLAT_BOUNDS
+    xmin, ymin, xmax, ymax = CHINA_LONLAT_BOUNDS
     finite = all(math.isfinite(v) for v in (lon0, lat0, lon1, lat1))
     if not finite or lon1 < xmin or lon0 > xmax or lat1 < ymin or lat0 > ymax:
         where = (
@@ -310,7 +310,7 @@ def _check_extent(
             else "no finite longitude/latitude"
         )
         raise CRSError(
-            f"{path}: the {kind} raster does not reach Jilin (lon {xmin}–{xmax}, lat "
+            f"{path}: the {kind} raster does not reach China (lon {xmin}–{xmax}, lat "
             f"{ymin}–{ymax}): its bounds {tuple(round(b, 3) for b in bounds)} in "
             f"{crs.name} give {where}. Likely cause: {diagnose_crs(bounds, crs)}."
         )

@@ -2,13 +2,19 @@
 
 :func:`screen` is the product's main job: per site a verdict (the strictest severity among its
 findings, ``clear`` when there is none, ``not_assessed`` with the reason when the site cannot be
-assessed) and the findings behind it, each citing the regulation clause. Findings come from the
+assessed) and the findings behind it, each citing the regulation clause. With a partial one map
+(a layer an applicable rule reads is missing, or raster data do not cover the site) a site with
+a ``prohibited`` finding is ``prohibited`` — nothing the missing data could add is stricter —
+and any other is ``not_assessed``, its reason naming every missing layer; ``known_verdict``
+says what the findings in hand give. Findings come from the
 overlay engine (overlaps and proximity), corridor severance and raster statistics; the rules
 (:mod:`redline.rules`) decide which of those are findings and how severe.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import functools
 import itertools
 import logging
@@ -27,7 +33,7 @@ from geopandas.array import from_shapely
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
-from redline.errors import ArgumentError, LayerError, RedlineWarning
+from redline.errors import ArgumentError, LayerError, RedlineWarning, RuleError
 from redline.geometry import prepare_subject_arrays
 from redline.overlay import PreparedLayer, near_pairs, overlap_pairs, pair_geometries
 from redline.planning import Planning
@@ -43,6 +49,7 @@ __all__ = [
     "LAYER_OVERLAPS",
     "SITE_COLUMNS",
     "Screening",
+    "disabled_rules",
     "screen_frame",
     "site_ids",
     "source_of",
@@ -53,7 +60,7 @@ log = logging.getLogger(__name__)
 #: Columns :func:`screen` adds to the caller's sites.
 SITE_COLUMNS = (
     "site_id", "project_type_used", "verdict", "verdict_zh", "n_findings", "decisive_rule",
-    "decisive_clause", "not_assessed_reason",
+    "decisive_clause", "not_assessed_reason", "known_verdict",
 )
 #: Where a site's project type is read from: the column, or its Shapefile-truncated name.
 PROJECT_TYPE_COLUMNS = ("project_type", "project_ty")
@@ -130,10 +137,12 @@ class Screening:
         number of points. NaN where the planning lacks the layer. The basis of the 三线
         table. Indexed like ``sites``.
     planning, rules
-        What the sites were screened against.
+        What the sites were screened against (``rules`` without the disabled ones).
     started, duration_s
         When :func:`redline.screen` started (UTC) and how long it took, in seconds (``None`` for a
         screening put together from parts); recorded in ``run.json``.
+    disabled
+        Ids of the rules switched off for this run (``screen(..., disable=...)``).
 
     Examples
     --------
@@ -164,6 +173,7 @@ class Screening:
     rules: RuleSet = field(repr=False)
     started: datetime | None = field(default=None, repr=False, compare=False)
     duration_s: float | None = field(default=None, repr=False, compare=False)
+    disabled: tuple[str, ...] = field(default=(), repr=False)
 
     def summary(self) -> pd.DataFrame:
         """Sites per verdict, strictest first, with Chinese labels.
@@ -354,13 +364,19 @@ def screen_frame(
     Returns
     -------
     Screening
+        Per site the verdict, and ``known_verdict``: what the findings in hand say (the
+        verdict itself for an assessed site; for a site ``not_assessed`` because layers or
+        raster data are missing, the verdict the findings found so far give; ``None`` where the
+        site's geometry could not be assessed).
 
     Raises
     ------
     LayerError
         Missing or duplicate ``site_id`` values.
     CRSError
-        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+        Sites without CRS (and no ``crs=``), or none of them in the planning's region.
+    RuleError
+        A ``disable`` entry that matches no rule.
 
     Examples
     --------
@@ -379,7 +395,8 @@ def screen_frame(
     ids = site_ids(sites)
     types = _project_types(sites, source=source)
     geoms, reasons = prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
-                                             crs=crs, extent=planning.extent, stacklevel=2)
+                                            crs=crs, extent=planning.extent,
+                                            region=planning.region, stacklevel=2)
     run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
                severity=_severities(ruleset, types))
 
@@ -387,6 +404,7 @@ def screen_frame(
     overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
     findings: list[_Columns | None] = []
     layer_pairs: dict[str, _Columns] = {}
+    gaps: list[_Gap] = []
     layers: Iterable[str] = [*by_layer, *sorted(overlap_layers - set(by_layer))]
     if progress:
         from tqdm.auto import tqdm
@@ -397,29 +415,76 @@ def screen_frame(
         for rule in layer_rules:
             missing = _missing_layers(rule, ruleset, planning)
             if missing:
-                _not_assessed(reasons, _applies((rule,), run),
-                              f"the {' and '.join(map(repr, missing))} layer needed by rule "
-                              f"{rule.id} is missing")
+                applies = _applies((rule,), run)
+                gaps.extend(_Gap(applies, kind, rule.id) for kind in missing)
         if not _present(layer, planning):
             continue
         if layer in planning.rasters:
             found, coverage = _raster_findings(layer, layer_rules, run)
             applies, present = _applies(layer_rules, run), ~pd.isna(run.geoms)
-            _not_assessed(reasons, applies & present & (coverage == 0),
-                          f"no {layer} data under the site")
-            _not_assessed(reasons, applies & present & (coverage < _FULL_COVERAGE),
-                          f"{layer} data cover only part of the site (nodata or off the "
-                          "raster); the rest could hold what the rules look for")
+            gaps.append(_Gap(applies & present & (coverage == 0), None,
+                             f"no {layer} data under the site"))
+            gaps.append(_Gap(applies & present & (coverage > 0) & (coverage < _FULL_COVERAGE),
+                             None, f"{layer} data cover only part of the site (nodata or off "
+                             "the raster); the rest could hold what the rules look for"))
         else:
             found, layer_pairs[layer] = _vector_findings(layer, layer_rules, run)
         findings.extend(found)
 
     table, columns = _findings_table(findings, ids=ids, order=ruleset.ids,
                                      crs=planning.crs)
-    out = _with_verdicts(sites, columns, reasons=reasons, ids=ids, types=types)
+    out = _with_verdicts(sites, columns, reasons=reasons, gaps=_gap_reasons(gaps, len(sites)),
+                         ids=ids, types=types)
     layer_overlaps = _layer_overlaps(run, layer_pairs, index=sites.index)
     return Screening(sites=out, findings=table, layer_overlaps=layer_overlaps,
                      planning=planning, rules=ruleset)
+
+
+def disabled_rules(ruleset: RuleSet, disable: Iterable[str]) -> tuple[RuleSet, tuple[str, ...]]:
+    """``ruleset`` without the rules ``disable`` names, and the ids switched off.
+
+    Parameters
+    ----------
+    ruleset
+        The rules in force.
+    disable
+        Rule ids or shell-style globs (``"SLOPE-*"``, case-sensitive); a string may hold several
+        separated by commas.
+
+    Returns
+    -------
+    ruleset, disabled
+        A ruleset without those rules (``ruleset`` itself when nothing is disabled), and their
+        ids in ruleset order.
+
+    Raises
+    ------
+    RuleError
+        An entry that matches no rule (a misspelt id would otherwise leave the rule on).
+
+    Examples
+    --------
+    >>> from redline.rules import load_rules
+    >>> rules, off = disabled_rules(load_rules(), ["SLOPE-*", "LC-FOREST"])
+    >>> off, len(rules)
+    (('LC-FOREST', 'SLOPE-STEEP', 'SLOPE-EXTREME'), 22)
+    >>> disabled_rules(load_rules(), "SLOPE-STEP")
+    Traceback (most recent call last):
+    ...
+    redline.errors.RuleError: disable: no rule matches 'SLOPE-STEP'; rule ids: ...
+    """
+    entries = [disable] if isinstance(disable, str) else list(disable)
+    patterns = [part.strip() for entry in entries for part in str(entry).split(",")
+                if part.strip()]
+    if not patterns:
+        return ruleset, ()
+    unknown = [p for p in patterns if not fnmatch.filter(ruleset.ids, p)]
+    if unknown:
+        raise RuleError(f"disable: no rule matches {', '.join(map(repr, unknown))}; rule ids: "
+                        f"{', '.join(ruleset.ids)}")
+    off = tuple(i for i in ruleset.ids if any(fnmatch.fnmatchcase(i, p) for p in patterns))
+    kept = tuple(rule for rule in ruleset if rule.id not in off)
+    return dataclasses.replace(ruleset, rules=kept), off
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -531,16 +596,17 @@ def _project_types(sites: gpd.GeoDataFrame, *, source: str) -> np.ndarray:
 
 
 def _missing_layers(rule: Rule, ruleset: RuleSet, planning: Planning) -> list[str]:
-    """Planning layers ``rule`` reads that ``planning`` lacks. A corridors rule reads every line
-    layer with a corridor half-width for the classes it selects (secondary corridors: rivers
-    *and* roads_rails), so that a missing roads layer is never read as no roads."""
+    """Planning layers ``rule`` reads that ``planning`` lacks and does not declare absent. A
+    corridors rule reads every line layer with a corridor half-width for the classes it selects
+    (secondary corridors: rivers *and* roads_rails), so that a missing roads layer is never
+    read as no roads."""
     if rule.layer != CORRIDORS:
-        return [] if rule.layer in planning else [rule.layer]
+        return [] if rule.layer in planning or rule.layer in planning.absent else [rule.layer]
     sources = rule.where.get("source_layer", CORRIDOR_LAYERS)
     classes = rule.where.get("corridor", schema.CORRIDOR_CLASSES)
     needed = {key.split(".")[0] for key in ruleset.corridor_half_widths_m
               if key.split(".")[0] in sources and key.split(".")[1] in classes}
-    return sorted(kind for kind in needed if kind not in planning)
+    return sorted(kind for kind in needed if kind not in planning and kind not in planning.absent)
 
 
 def _present(layer: str, planning: Planning) -> bool:
@@ -566,8 +632,41 @@ def _applies(rules: Iterable[Rule], run: _Run) -> np.ndarray:
     return out
 
 
-def _not_assessed(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
-    reasons[mask & pd.isna(reasons)] = reason
+@dataclass(frozen=True)
+class _Gap:
+    """Sites (``mask``) a missing layer leaves unassessed (``kind``, read by rule ``text``), or
+    raster data do not cover (``kind`` ``None``, ``text`` the reason)."""
+
+    mask: np.ndarray
+    kind: str | None
+    text: str
+
+
+def _gap_reasons(gaps: list[_Gap], n: int) -> np.ndarray:
+    """Per site, the reason naming every missing layer (with the rules that read it) and every
+    raster gap; ``None`` where data are complete. One text per combination of gaps."""
+    out = np.full(n, None, dtype=object)
+    gaps = [gap for gap in gaps if gap.mask.any()]
+    if not gaps:
+        return out
+    matrix = np.column_stack([gap.mask for gap in gaps])
+    has = matrix.any(axis=1)
+    patterns, inverse = np.unique(matrix[has], axis=0, return_inverse=True)
+    texts = []
+    for row in patterns:
+        chosen = [gap for gap, on in zip(gaps, row, strict=True) if on]
+        rules: dict[str, list[str]] = {}
+        for gap in chosen:
+            if gap.kind is not None and gap.text not in rules.setdefault(gap.kind, []):
+                rules[gap.kind].append(gap.text)
+        parts = []
+        if rules:
+            parts.append("layers needed by its rules are missing: " + ", ".join(
+                f"{kind!r} ({', '.join(ids)})" for kind, ids in sorted(rules.items())))
+        parts += [gap.text for gap in chosen if gap.kind is None]
+        texts.append("; ".join(parts))
+    out[has] = np.array(texts, dtype=object)[inverse.ravel()]
+    return out
 
 
 # -- per layer ---------------------------------------------------------------------------------
@@ -653,8 +752,9 @@ def _layer_overlaps(run: _Run, layer_pairs: dict[str, _Columns], *,
     columns: dict[str, np.ndarray] = {}
     groups: dict[str, tuple[PreparedLayer, _Columns]] = {}
     for name, (kind, selector) in LAYER_OVERLAPS.items():
-        if kind not in layer_pairs:
-            columns[name] = np.full(len(run.geoms), np.nan)
+        if kind not in layer_pairs:  # declared absent: none occupied; missing: unknown
+            columns[name] = np.full(len(run.geoms), 0.0 if kind in run.planning.absent
+                                    else np.nan)
             continue
         pairs = layer_pairs[kind]
         if selector is not None:
@@ -925,29 +1025,37 @@ def _frame(columns: _Columns, names: Iterable[str], *, crs: Any) -> gpd.GeoDataF
 
 
 def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.ndarray,
-                   ids: np.ndarray, types: np.ndarray) -> gpd.GeoDataFrame:
+                   gaps: np.ndarray, ids: np.ndarray, types: np.ndarray) -> gpd.GeoDataFrame:
     """The caller's sites with the verdict columns: the strictest finding (the first of each
-    site's, in ``findings``' columns) decides, a reason not to assess overrides everything."""
+    site's, in ``findings``' columns) decides; a reason not to assess the geometry
+    (``reasons``) overrides everything; missing data (``gaps``) override all but a
+    ``prohibited`` finding."""
     n = len(sites)
     subject = findings["subject"]
     at, first = np.unique(subject, return_index=True)
-    verdict = _repeat("clear", n)
+    known = _repeat("clear", n)
     decisive = np.full(n, None, dtype=object)
     clause = np.full(n, None, dtype=object)
-    verdict[at] = findings["severity"][first]
+    known[at] = findings["severity"][first]
     decisive[at] = findings["rule_id"][first]
     clause[at] = findings["clause"][first]
     blocked = pd.notna(reasons)
-    verdict[blocked], decisive[blocked], clause[blocked] = "not_assessed", None, None
+    gap = pd.notna(gaps) & ~blocked & (known != "prohibited")
+    verdict = known.copy()
+    verdict[blocked | gap] = "not_assessed"
+    decisive[blocked | gap], clause[blocked | gap] = None, None
+    why = reasons.copy()
+    why[gap] = gaps[gap]
+    known[blocked] = None
     out = sites.copy()
     columns = {
         "site_id": ids, "project_type_used": types, "verdict": verdict,
         "verdict_zh": [schema.VERDICT_LABELS[v] for v in verdict],
         "n_findings": np.bincount(subject, minlength=n), "decisive_rule": decisive,
-        "decisive_clause": clause, "not_assessed_reason": reasons,
+        "decisive_clause": clause, "not_assessed_reason": why, "known_verdict": known,
     }
     # text columns that may be all missing are object whatever the batch holds
-    text = ("decisive_rule", "decisive_clause", "not_assessed_reason")
+    text = ("decisive_rule", "decisive_clause", "not_assessed_reason", "known_verdict")
     added = {}
     for name, values in columns.items():
         value = pd.Series(values, index=out.index, dtype=object) if name in text else values

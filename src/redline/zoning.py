@@ -190,7 +190,8 @@ def classify_frame(
     zoning = zoning_layer(planning)
     _warn_overlaps(zoning, planning["zoning"], tolerance_m2=tolerance_m2)
     geoms, reason = prepare_subject_arrays(
-        parcels, source="parcels", working_crs=planning.crs, extent=planning.extent, stacklevel=3
+        parcels, source="parcels", working_crs=planning.crs, extent=planning.extent,
+        region=planning.region, stacklevel=3,
     )
     ok = pd.isna(reason) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     dims = np.where(ok, shapely.get_dimensions(geoms), -1)
