@@ -206,7 +206,7 @@ def test_overlaps_agree_with_geopandas_overlay_on_random_polygons():
         .sum()
         .reset_index()
     )
-    # an intersection under 1 cm wide (2 · area / perimeter) is a sliver: a contact
+    # an intersection under 5 cm wide (2 · area / perimeter) is a sliver: a contact
     sliver = 2 * oracle["area"] < SLIVER_WIDTH_M * oracle["rim"]
     assert 0 < sliver.sum() < 5  # the random case holds a grazing corner or two
     oracle = oracle[(oracle["area"] > 0) & ~sliver]
@@ -255,7 +255,7 @@ def test_intersection_and_difference_add_up_to_the_subject(seed):
     inside = np.zeros(len(subjects))
     inside[out["subject"]] = out["overlap_m2"]
     outside = shapely.area(shapely.difference(subjects, feature))
-    # an intersection under 1 cm wide (2 · area / perimeter of the whole intersection) is a
+    # an intersection under 5 cm wide (2 · area / perimeter of the whole intersection) is a
     # contact; the engine sums the perimeters of pieces cut by the layer's subdivision, so the
     # widths within 10 % of the threshold are left out of the comparison
     common = shapely.intersection(subjects, feature)

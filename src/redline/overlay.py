@@ -21,7 +21,7 @@ area for polygon × polygon, length when a line is involved, a count of 1 for po
 that intersects with zero measure (a shared edge or corner) is a *contact*: reported, never
 counted as overlap. So is a *sliver*, the trace coincident edges leave once reprojected (a
 straight edge in one CRS is slightly curved in another): an intersection of polygons whose
-mean width ``2 · area / perimeter`` is below :data:`SLIVER_WIDTH_M` (1 cm), or whose measure
+mean width ``2 · area / perimeter`` is below :data:`SLIVER_WIDTH_M` (5 cm), or whose measure
 is at most ``contact_m2``. A real overlap of a 1 m × 1 m corner is 50 cm wide by that measure.
 """
 
@@ -90,12 +90,14 @@ _PAIR_DTYPES: Final = {
 }
 
 #: Mean width (metres, ``2 · area / perimeter``) below which the intersection of two polygons
-#: is a sliver left by coincident edges, not an overlap: a contact. 1 cm is below any survey's
-#: precision (cadastral points are surveyed to about 5 cm) and above what reprojection leaves
-#: along shared edges (a straight 3 km edge of a Gauss-Krüger zone bows by under 1 cm in
-#: another zone or an Albers; the slivers measured in tests are micrometres to millimetres
-#: wide). A 1 m² corner overlap (1 m × 1 m) is 0.5 m wide; a 1 m² overlap 100 m long, 1 cm.
-SLIVER_WIDTH_M: Final = 0.01
+#: is a sliver left by coincident edges, not an overlap: a contact (proximity at 0 m). 5 cm is
+#: the precision of a first-class cadastral boundary point (界址点, ±5 cm) and far below that of
+#: the one map's layers (compiled at 1:10,000 and coarser), so no data can tell such an overlap
+#: from a shared edge; it is above what reprojection leaves along shared edges drawn in another
+#: CRS (measured in tests/test_one_maps.py: a straight 2 km edge of a layer in EPSG:4551 bows by
+#: up to 3–5 cm when a site snaps to it in longitude/latitude, by under 1 cm from a neighbouring
+#: Gauss-Krüger zone). A 1 m × 1 m corner overlap is 50 cm wide by this measure.
+SLIVER_WIDTH_M: Final = 0.05
 
 _MAX_SPLIT_DEPTH: Final = 40
 #: Smallest chunk :func:`_chunks` cuts to feed several threads.
@@ -325,7 +327,7 @@ def overlaps(
     --------
     >>> import geopandas as gpd, shapely
     >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
-    >>> sliver = shapely.box(9.995, 0, 20, 10)  # 5 mm across the edge: 0.05 m², 1 cm wide
+    >>> sliver = shapely.box(9.98, 0, 20, 10)  # 2 cm across the edge: 0.2 m², 2 cm wide
     >>> overlaps([shapely.box(5, 5, 15, 15), shapely.box(10, 0, 20, 10), sliver], layer)
        subject  feature  overlap_m2  overlap_m  overlap_share  contact
     0        0        0        25.0        0.0           0.25    False

@@ -5,6 +5,7 @@ Everything here reads a :class:`~redline.screening.Screening`; nothing recompute
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,17 +14,22 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from redline import schema
 from redline.io import staged, write_layer
+from redline.overlay import SLIVER_WIDTH_M
 from redline.record import screening_record, write_record
 from redline.screening import OUTSIDE_TOLERANCE
 from redline.sites import write_sites
 
 if TYPE_CHECKING:
+    from redline.planning import Planning
+    from redline.rules import RuleSet
     from redline.screening import Screening
 
 __all__ = [
     "BOUNDARY_POINTS_FILE",
     "OUTPUT_FILES",
+    "assessment_table",
     "provenance",
     "three_lines_table",
     "write_screening",
@@ -37,6 +43,7 @@ OUTPUT_FILES = {
     "three_lines": "three_lines.csv",
     "summary": "summary.csv",
     "record": "run.json",
+    "assessment": "assessment.csv",
 }
 #: The sites as a boundary-point coordinate file, written on request.
 BOUNDARY_POINTS_FILE = "sites.txt"
@@ -107,6 +114,7 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
         "项目名称 name": sites["name"].to_numpy() if "name" in sites else None,
         "结论 verdict": (sites["verdict_zh"].astype(str) + " "
                        + sites["verdict"].astype(str)).to_numpy(),
+        "已知结论 known verdict": _known(sites),
     }
 
     def measures(values: np.ndarray, area: str, length: str = "", points: str = "") -> None:
@@ -190,6 +198,57 @@ def provenance(screening: Screening) -> dict[str, str]:
     }
 
 
+def _known(sites: pd.DataFrame) -> np.ndarray:
+    """What the findings in hand say, in both languages (blank where nothing was assessed)."""
+    known = sites["known_verdict"] if "known_verdict" in sites else sites["verdict"]
+    return np.array([f"{schema.VERDICT_LABELS[v]} {v}" if isinstance(v, str) else None
+                     for v in known], dtype=object)
+
+
+def assessment_table(
+    planning: Planning, rules: RuleSet, disabled: Sequence[str] = ()
+) -> pd.DataFrame:
+    """What a screening assessed against, for its output folder (``assessment.csv``): the
+    working CRS and why, the layers loaded, declared absent and missing, the rules disabled
+    and the overlap tolerance.
+
+    Parameters
+    ----------
+    planning, rules, disabled
+        The screening's :attr:`~redline.screening.Screening.planning`, ``rules`` and
+        ``disabled``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item`` and ``value`` (lists joined by ", ", empty when there is none).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline import datasets, screen
+    >>> result = screen(gpd.read_file(datasets.get_path("sites")).head(3), disable=["SLOPE-*"])
+    >>> table = assessment_table(result.planning, result.rules, result.disabled)
+    >>> table.set_index("item").loc["rules_disabled", "value"]
+    'SLOPE-STEEP, SLOPE-CULTIVATION'
+    """
+    needed = {rule.layer for rule in rules} - {"corridors"}
+    if any(rule.layer == "corridors" for rule in rules):
+        needed |= {key.split(".")[0] for key in rules.corridor_half_widths_m}
+    order = [*schema.VECTOR_KINDS, *schema.RASTER_KINDS]
+    missing = [k for k in order if k in needed and k not in planning and k not in planning.absent]
+    rows = {
+        "working_crs": planning.crs.name,
+        "working_crs_reason": planning.crs_reason,
+        "layers": ", ".join(planning.kinds),
+        "declared_absent": ", ".join(k for k in order if k in planning.absent),
+        "missing_layers": ", ".join(missing),
+        "rules_disabled": ", ".join(disabled),
+        "sliver_width_m": str(SLIVER_WIDTH_M),
+    }
+    return pd.DataFrame({"item": list(rows), "value": list(rows.values())})
+
+
 def write_screening(
     screening: Screening, directory: str | Path, *, boundary_points: bool = False
 ) -> dict[str, Path]:
@@ -233,6 +292,7 @@ def write_screening(
         "findings": pd.DataFrame(screening.findings.drop(columns="geometry")),
         "three_lines": screening.three_lines(),
         "summary": screening.summary().assign(**provenance(screening)),
+        "assessment": assessment_table(screening.planning, screening.rules, screening.disabled),
     }
     about = provenance(screening)
     with staged(directory) as folder:  # all files move into place together, or none

@@ -257,7 +257,8 @@ class Screening:
         >>> result = redline.screen(gpd.read_file(datasets.get_path("sites")).head(8))
         >>> paths = result.to_file(Path(tempfile.mkdtemp()) / "run")
         >>> sorted(path.name for path in paths.values())
-        ['findings.csv', 'run.json', 'screening.gpkg', 'sites.csv', 'summary.csv',
+        ['assessment.csv', 'findings.csv', 'run.json', 'screening.gpkg', 'sites.csv',
+         'summary.csv',
          'three_lines.csv']
         """
         from redline.report import write_screening
@@ -467,7 +468,7 @@ def disabled_rules(ruleset: RuleSet, disable: Iterable[str]) -> tuple[RuleSet, t
     >>> from redline.rules import load_rules
     >>> rules, off = disabled_rules(load_rules(), ["SLOPE-*", "LC-FOREST"])
     >>> off, len(rules)
-    (('LC-FOREST', 'SLOPE-STEEP', 'SLOPE-EXTREME'), 22)
+    (('LC-FOREST', 'SLOPE-STEEP', 'SLOPE-CULTIVATION'), 22)
     >>> disabled_rules(load_rules(), "SLOPE-STEP")
     Traceback (most recent call last):
     ...

@@ -43,6 +43,7 @@ from folium.template import Template
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS
+from redline.crs import CHINA_LONLAT_BOUNDS
 from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.maps.encode import PRECISION, columns, encode_geometries, encode_points
 from redline.maps.offline import render_html
@@ -106,7 +107,10 @@ _OSM_ATTRIBUTION: Final = (
 _XYZ_PLACEHOLDERS: Final = ("{z}", "{x}")
 _LEGEND_WIDTH_PX: Final = 350
 #: View when there is nothing to fit: the province, ((south, west), (north, east)).
-_JILIN_BOUNDS: Final = ((40.8, 121.6), (46.3, 131.3))
+_CHINA_BOUNDS: Final = (
+    (CHINA_LONLAT_BOUNDS[1], CHINA_LONLAT_BOUNDS[0]),
+    (CHINA_LONLAT_BOUNDS[3], CHINA_LONLAT_BOUNDS[2]),
+)
 _INTERACTIVE: Final = frozenset({"sites", *PLANNING_ORDER} - {"boundary"})
 #: Planning layers whose fills fade when zoomed in (all filled ones).
 _FADED: Final = frozenset(PLANNING_ORDER) - {"boundary"}
@@ -302,7 +306,7 @@ def screening_map(
     drawable = _drawable(lonlat)
 
     builder = _MapBuilder(
-        _bounds(lonlat[drawable]) or _planning_bounds(planning) or _JILIN_BOUNDS,
+        _bounds(lonlat[drawable]) or _planning_bounds(planning) or _CHINA_BOUNDS,
         basemap=basemap,
         tianditu_key=tianditu_key,
         attribution=attribution,
@@ -392,6 +396,8 @@ def screening_map(
         logger.warning("%d sites are not drawn (no drawable geometry): %s", len(missing), shown_ids)
     if clear_as_points:
         notes.append("未发现冲突的选址以圆点表示 Sites with no conflict are drawn as dots")
+    if screening.disabled:
+        notes.append("停用规则 rules disabled: " + ", ".join(screening.disabled))
     default_title = f"选址筛查 Site screening · {len(sites):,} 个选址 sites"
     source = (
         f"一张图 Planning: {planning.name or '未命名 unnamed'} · 规则集 Ruleset: "
@@ -456,7 +462,7 @@ def planning_map(
 
         corridor_half_widths_m = as_ruleset(None).corridor_half_widths_m
     builder = _MapBuilder(
-        _planning_bounds(planning) or _JILIN_BOUNDS,
+        _planning_bounds(planning) or _CHINA_BOUNDS,
         basemap=basemap,
         tianditu_key=tianditu_key,
         attribution=attribution,
