@@ -42,6 +42,8 @@ SAMPLE_SITES = gpd.read_file(datasets.get_path("sites"))
 RULES = load_rules()
 #: Rules of the raster layers, switched off where a test builds no rasters.
 NO_RASTERS = ["LC-*", "SLOPE-*"]
+#: The vector kinds rules read, but the red lines.
+OTHER_KINDS = [k for k in schema.VECTOR_KINDS if k not in ("redlines", "boundary")]
 #: The polygon kinds every overlap rule reads, with a value that a prohibited rule selects.
 POLYGON_KINDS = {
     "zoning": {"zone": "prohibited"},
@@ -316,7 +318,7 @@ def test_shared_edges_are_never_overlaps(planning_crs: int, site_crs: int) -> No
     assert (outside_parcels["share_prohibited"] == 0).all()
     assert (outside_parcels["zone_strictest"] == "unzoned").all()
     np.testing.assert_allclose(parcels.loc[~parcels["outside"], "share_prohibited"], 1.0,
-                               rtol=1e-3)
+                               rtol=rtol)
 
 
 @pytest.mark.parametrize(("site_crs", "widest"), [(4490, 0.05), (4552, 0.01)])
@@ -372,7 +374,7 @@ def test_a_one_square_metre_corner_is_always_an_overlap(planning_crs: int, site_
     assert (result.sites["verdict"] == "prohibited").all()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
     pair=st.sampled_from([(4551, 4551), (4551, 4490), (4490, 4551), (4551, 4552),
@@ -393,7 +395,7 @@ def test_property_a_site_on_either_side_of_an_edge(
         feature = shapely.transform(feature, lambda xy: np.column_stack(
             to(4551, planning_crs).transform(*xy.T)))
     layer = gpd.GeoDataFrame(geometry=[feature], crs=planning_crs)
-    planning = Planning(redlines=layer)
+    planning = Planning(redlines=layer, absent=OTHER_KINDS)
     edge = int(rng.integers(0, len(feature.exterior.coords) - 1))
     sites = gpd.GeoDataFrame(
         {"outside": [True, False]},
@@ -404,9 +406,12 @@ def test_property_a_site_on_either_side_of_an_edge(
     result = screen(sites, planning, rules=RULES, disable=NO_RASTERS)
     assert result.layer_overlaps["redlines"].iloc[0] == 0
     assert result.sites["verdict"].tolist() == ["advisory", "prohibited"]
-    area = sites.to_crs(planning.crs).area.iloc[1]
-    np.testing.assert_allclose(result.layer_overlaps["redlines"].iloc[1], area,
-                               rtol=1e-9 if planning_crs == site_crs else 2e-3)
+    # inside: the overlap as drawn (where the rectangle pokes past a sharp vertex, less than the
+    # site), computed by shapely in the working CRS
+    inside = sites.to_crs(planning.crs).geometry.iloc[1]
+    expected = shapely.intersection(inside, planning["redlines"].geometry.iloc[0]).area
+    assert expected > 0
+    np.testing.assert_allclose(result.layer_overlaps["redlines"].iloc[1], expected, rtol=1e-9)
 
 
 @pytest.mark.parametrize("working", [None, "EPSG:4551", "EPSG:4530",

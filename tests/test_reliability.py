@@ -1260,9 +1260,10 @@ def test_damaged_copy_of_the_sample_is_refused(tmp_path: Path) -> None:
 
 def test_the_bad_inputs_table_names_tests_that_exist() -> None:
     """docs/bad-inputs.md names the test of every case (``R::`` this file, ``P::`` the
-    properties, ``S::`` sites files, ``B::`` boundary-point files): each row names one, and
-    each one named is a test there."""
+    properties, ``S::`` sites files, ``B::`` boundary-point files, ``O::`` the one-map tests):
+    each row names one, and each one named is a test there."""
     import test_boundary_points
+    import test_one_maps
     import test_properties
     import test_sites
 
@@ -1273,8 +1274,8 @@ def test_the_bad_inputs_table_names_tests_that_exist() -> None:
         if line.startswith("| ") and not line.endswith("| test |")  # not a header
     ]
     modules = {"R": sys.modules[__name__], "P": test_properties, "S": test_sites,
-               "B": test_boundary_points}
-    named = [re.findall(r"`([RPSB])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
+               "B": test_boundary_points, "O": test_one_maps}
+    named = [re.findall(r"`([RPSBO])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
     assert len(rows) > 50 and all(named), [r for r, n in zip(rows, named, strict=True) if not n]
     missing = [  # a name may be a glob: the tests of one case across entry points
         f"{m}::{pattern}"

@@ -22,7 +22,7 @@ from redline.errors import RedlineError
 
 app = typer.Typer(
     name="redline",
-    help="Screen proposed construction sites against Jilin's ecological planning layers.",
+    help="Screen proposed construction sites against a province's ecological planning layers.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -194,6 +194,13 @@ def screen(
         "--compare", help="An earlier output folder: add previous_verdict and changed to the "
         "sites and write verdict_changes.csv (each flip with its planning change).",
         exists=True, file_okay=False)] = None,
+    absent: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--absent", help="Layer kinds there are none of in this area, comma-separated (e.g. "
+        "reserves,water_sources): their rules find nothing. Not for data you do not have.")
+    ] = None,
+    disable: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--disable", help="Rules to switch off for this run, comma-separated ids or globs "
+        "(e.g. LC-FOREST,SLOPE-*).")] = None,
     verbose: VerboseOption = 0,
     quiet: QuietOption = False,
 ) -> None:
@@ -206,7 +213,8 @@ def screen(
     _setup(verbose, quiet)
     try:
         site_fields = {**manifest_fields(planning), **parse_fields(fields)}
-        one_map = load_planning(planning)
+        declared = [k.strip() for k in (absent or "").split(",") if k.strip()]
+        one_map = load_planning(planning, absent=declared)
         ruleset = load_rules(rules)
         if not quiet:
             typer.echo(_about(one_map, ruleset))
@@ -225,7 +233,8 @@ def screen(
                                 crs=crs, fields=site_fields or None, chunk_size=chunk_size,
                                 progress=not quiet, client=client,
                                 gather_up_to=MAP_MAX_SITES if in_memory else 0,
-                                options=options, previous=previous)
+                                options=options, previous=previous,
+                                disable=disable or ())
         written = dict(batch.paths)
         if (reports is not None or compare is not None) and batch.screening is None:
             typer.echo(f"reports and verdict changes not written: {batch.n_sites:,} sites "

@@ -12,8 +12,8 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -28,11 +28,11 @@ from redline.errors import LayerError
 from redline.io import staged, write_layer
 from redline.planning import Planning, as_planning
 from redline.record import run_record, write_record
-from redline.report import CSV_ENCODING, OUTPUT_FILES, provenance
+from redline.report import CSV_ENCODING, OUTPUT_FILES, assessment_table, provenance
 from redline.rules import RuleSet, as_ruleset
 from redline.run.executors import broadcast, check_jobs, dask_map, to_dask
 from redline.run.parts import Part, concat_screenings, screen_part
-from redline.screening import Screening, source_of
+from redline.screening import Screening, disabled_rules, source_of
 from redline.sites import iter_sites
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ def screen_file(
     gather_up_to: int = 0,
     options: Mapping[str, Any] | None = None,
     previous: pd.Series | None = None,
+    disable: Iterable[str] = (),
 ) -> BatchScreening:
     """Screen a sites file chunk by chunk and write the screening outputs into ``out_dir``.
 
@@ -142,6 +143,8 @@ def screen_file(
         Verdicts of an earlier run by ``site_id`` (:func:`redline.diff.previous_verdicts`):
         the sites get ``previous_verdict`` and ``changed``.
 
+    disable
+        Rules to switch off (ids or globs), as for :func:`redline.screen`.
     Returns
     -------
     BatchScreening
@@ -152,7 +155,7 @@ def screen_file(
         Unreadable file, missing ``site_id`` values, or a ``site_id`` used twice (within a
         chunk or across chunks).
     CRSError
-        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+        Sites without CRS (and no ``crs=``), or none of them in the planning's region.
 
     Examples
     --------
@@ -164,11 +167,11 @@ def screen_file(
     """
     started, clock = datetime.now(UTC), time.perf_counter()
     planning = as_planning(planning)
-    ruleset = as_ruleset(rules)
+    ruleset, disabled = disabled_rules(as_ruleset(rules), disable)
     jobs = check_jobs(n_jobs)
     out_dir = Path(out_dir)
     with staged(out_dir) as tmp:
-        writer = _Writer(tmp)
+        writer = _Writer(tmp, assessment_table(planning, ruleset, disabled))
         try:
             seen: set[str] = set()
             inside, outside = False, None  # for the all-outside check, over the whole file
@@ -186,7 +189,7 @@ def screen_file(
                         chunk, planning, ruleset, crs=crs, n_jobs=jobs, client=client, refs=refs
                     ):
                         _check_unique(part.sites, seen)
-                        screening = part.screening(planning, ruleset)
+                        screening = replace(part.screening(planning, ruleset), disabled=disabled)
                         if previous is not None:
                             screening = with_previous(screening, previous)
                         writer.add(screening)
@@ -254,8 +257,9 @@ def _check_unique(sites: gpd.GeoDataFrame, seen: set[str]) -> None:
 class _Writer:
     """The screening outputs, appended part by part in ``folder``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, assessment: pd.DataFrame) -> None:
         self.folder = folder
+        self.assessment = assessment
         self.gpkg = folder / OUTPUT_FILES["geopackage"]
         self.handles: dict[str, IO[str]] = {}
         self.rows = dict.fromkeys(_CSV_ROLES, 0)
@@ -347,6 +351,9 @@ class _Writer:
         paths["summary"] = write_layer(
             self.summary.assign(**self.about), self.folder / OUTPUT_FILES["summary"],
             encoding=CSV_ENCODING,
+        )
+        paths["assessment"] = write_layer(
+            self.assessment, self.folder / OUTPUT_FILES["assessment"], encoding=CSV_ENCODING
         )
         return {role: paths[role] for role in OUTPUT_FILES if role in paths}
 
