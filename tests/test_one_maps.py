@@ -711,3 +711,44 @@ def test_outputs_record_absent_disabled_and_the_crs(tmp_path: Path) -> None:
     sites = pd.read_csv(paths["sites"], encoding="utf-8-sig")
     assert "known_verdict" in sites.columns
 
+
+
+def test_cli_absent_and_disable(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from redline.cli import app
+
+    sites = tmp_path / "sites.gpkg"
+    SAMPLE_SITES.head(30).to_file(sites)
+    runner = CliRunner()
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["screen", str(sites), "--out", str(out), "--no-map", "-q",
+                               "--disable", "LC-*,SLOPE-STEEP", "--absent", "scenic"])
+    assert done.exit_code == 2, done.output  # scenic is in the sample manifest
+    assert "'scenic' is declared absent but its layer is given" in done.output
+    done = runner.invoke(app, ["screen", str(sites), "--out", str(out), "--map", "-q",
+                               "--disable", "LC-*,SLOPE-STEEP"])
+    assert done.exit_code == 0, done.output
+    table = pd.read_csv(out / "assessment.csv", encoding="utf-8-sig").set_index("item")["value"]
+    assert table["rules_disabled"] == "LC-WETLAND, LC-FOREST, SLOPE-STEEP"
+    assert "停用规则 rules disabled: LC-WETLAND, LC-FOREST, SLOPE-STEEP" in (
+        out / "map.html").read_text(encoding="utf-8")
+    found = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    assert not found["rule_id"].isin(["LC-WETLAND", "LC-FOREST", "SLOPE-STEEP"]).any()
+    done = runner.invoke(app, ["screen", str(sites), "--out", str(out), "-q",
+                               "--disable", "NO-SUCH-*"])
+    assert done.exit_code == 2 and "disable: no rule matches 'NO-SUCH-*'" in done.output
+
+
+def test_the_map_shows_known_verdicts_and_declared_absent_kinds() -> None:
+    from redline.maps import screening_map
+
+    layers = sample_layers()
+    del layers["reserves"], layers["scenic"]
+    planning = Planning(**layers, absent=["scenic"])
+    result = screen(SAMPLE_SITES.head(30), planning, disable=NO_RASTERS)
+    waiting = result.sites[result.sites["verdict"] == "not_assessed"]
+    assert len(waiting) > 0 and waiting["known_verdict"].notna().all()
+    page = screening_map(result, basemap=None).get_root().render()
+    assert "声明不存在 declared absent: scenic (风景名胜区与森林公园)" in page
+    assert page.count('"kv"') == waiting["known_verdict"].notna().sum()

@@ -23,6 +23,7 @@ are put together by :mod:`redline.run.parts`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +50,14 @@ from redline.run.parts import (
     raise_if_wholly_outside,
     screen_part,
 )
-from redline.screening import LAYER_OVERLAPS, SITE_COLUMNS, Screening, screen_frame, site_ids
+from redline.screening import (
+    LAYER_OVERLAPS,
+    SITE_COLUMNS,
+    Screening,
+    disabled_rules,
+    screen_frame,
+    site_ids,
+)
 from redline.zoning import CLASSIFY_COLUMNS, classify_frame, with_classification, zoning_layer
 
 if TYPE_CHECKING:
@@ -84,6 +92,7 @@ def screen(
     crs: Any = None,
     n_jobs: int | None = None,
     progress: bool = False,
+    disable: Iterable[str] = (),
 ) -> Screening:
     """Screen proposed construction sites against the planning layers.
 
@@ -107,19 +116,26 @@ def screen(
         on that many threads of the overlay engine. Results do not depend on it.
     progress
         Show a progress bar over the layers (over the chunks, on worker processes).
+    disable
+        Ids of rules to switch off for this run; shell-style globs (``"SLOPE-*"``) allowed
+        (:func:`redline.screening.disabled_rules`). Recorded in :attr:`Screening.disabled`.
 
     Returns
     -------
     Screening
+        Per site the verdict, and ``known_verdict``: what the findings in hand say (see
+        :func:`redline.screening.screen_frame`).
 
     Raises
     ------
     LayerError
         Missing or duplicate ``site_id`` values.
     CRSError
-        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+        Sites without CRS (and no ``crs=``), or none of them in the planning's region.
     ArgumentError
         ``n_jobs`` below 1.
+    RuleError
+        A ``disable`` entry that matches no rule.
 
     Examples
     --------
@@ -129,21 +145,23 @@ def screen(
     True
     """
     started, clock = datetime.now(UTC), time.perf_counter()
+    ruleset, disabled = disabled_rules(as_ruleset(rules), disable)
     if is_dask_frame(sites):  # partitions screened in parallel, one thread each
-        return _timed(screen_dask(sites, planning, rules=rules, crs=crs, progress=progress),
-                      started, clock)
-    if not isinstance(sites, gpd.GeoDataFrame):
+        result = screen_dask(sites, planning, rules=ruleset, crs=crs, progress=progress)
+    elif not isinstance(sites, gpd.GeoDataFrame):
         raise TypeError(f"sites must be a GeoDataFrame, not {type(sites).__name__}")
-    planning = as_planning(planning)
-    ruleset = as_ruleset(rules)
-    jobs = check_jobs(n_jobs)
-    workers = fork_workers(len(sites), jobs, minimum=FORK_MIN_SITES)
-    if workers > 1:  # a large batch: chunks on worker processes
-        site_ids(sites)  # the ids are unique across chunks, checked before any worker starts
-        return _timed(screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers,
-                                    progress=progress), started, clock)
-    return _timed(screen_frame(sites, planning, ruleset, crs=crs, n_jobs=jobs,
-                               progress=progress), started, clock)
+    else:
+        planning = as_planning(planning)
+        jobs = check_jobs(n_jobs)
+        workers = fork_workers(len(sites), jobs, minimum=FORK_MIN_SITES)
+        if workers > 1:  # a large batch: chunks on worker processes
+            site_ids(sites)  # the ids are unique across chunks, checked before any worker starts
+            result = screen_forked(sites, planning, ruleset, crs=crs, n_jobs=workers,
+                                   progress=progress)
+        else:
+            result = screen_frame(sites, planning, ruleset, crs=crs, n_jobs=jobs,
+                                  progress=progress)
+    return replace(_timed(result, started, clock), disabled=disabled)
 
 
 def _timed(result: Screening, started: datetime, clock: float) -> Screening:
@@ -254,7 +272,7 @@ def screen_forked(
     Raises
     ------
     CRSError
-        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+        Sites without CRS (and no ``crs=``), or none of them in the planning's region.
 
     Examples
     --------
@@ -384,7 +402,7 @@ def screen_dask(
     LayerError
         Missing or duplicate ``site_id`` values, within or across partitions.
     CRSError
-        Sites without CRS (and no ``crs=``), or none of them in Jilin.
+        Sites without CRS (and no ``crs=``), or none of them in the planning's region.
 
     Examples
     --------

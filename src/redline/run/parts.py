@@ -3,9 +3,9 @@
 Every site is screened on its own, so the parts' results put end to end are the
 single-process result: same rows, columns, order and values. What one part cannot see is
 checked on the whole input (``site_id`` unique across parts, :func:`concat_screenings`) or made
-independent of the partitioning: a part whose sites all lie outside Jilin is screened with a
-stand-in *probe* site in Jilin (:func:`screen_part`), and the whole input is refused only when
-no part holds a site in Jilin (:func:`raise_if_wholly_outside`).
+independent of the partitioning: a part whose sites all lie outside the planning's region is
+screened with a stand-in *probe* site in the region (:func:`screen_part`), and the whole input is
+refused only when no part holds a site in it (:func:`raise_if_wholly_outside`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from redline.crs import JILIN_LONLAT_BOUNDS, lonlat_bounds, outside_extent
+from redline.crs import lonlat_bounds, outside_extent
 from redline.errors import CRSError, LayerError
 from redline.planning import Planning
 from redline.rules import RuleSet
@@ -28,7 +28,8 @@ from redline.screening import SITE_COLUMNS, Screening, screen_frame, source_of
 
 __all__ = ["Part", "concat_frames", "concat_screenings", "raise_if_wholly_outside", "screen_part"]
 
-#: ``site_id`` of the stand-in site :func:`screen_part` adds to a part lying wholly outside Jilin.
+#: ``site_id`` of the stand-in site :func:`screen_part` adds to a part lying wholly outside the
+#: planning's region.
 _PROBE_ID = "\x00redline-probe"
 
 
@@ -91,6 +92,7 @@ def concat_screenings(parts: Sequence[Screening]) -> Screening:
         layer_overlaps=layer_overlaps,
         planning=first.planning,
         rules=first.rules,
+        disabled=first.disabled,
     )
 
 
@@ -104,10 +106,10 @@ class Part:
     sites, findings, layer_overlaps
         As in :class:`~redline.screening.Screening` (the caller holds planning and rules).
     inside
-        The part holds a site in Jilin.
+        The part holds a site in the planning's region.
     outside
         The error :func:`redline.screen` raised for the part alone because every site with a
-        geometry lies outside Jilin, else ``None``.
+        geometry lies outside the planning's region, else ``None``.
 
     Examples
     --------
@@ -160,7 +162,7 @@ class Part:
 
 def raise_if_wholly_outside(parts: Iterable[Part]) -> None:
     """Raise what :func:`redline.screen` raises for the whole input when no part holds a site in
-    Jilin but some hold sites outside it (the error of the first such part).
+    the planning's region but some hold sites outside it (the error of the first such part).
 
     Parameters
     ----------
@@ -170,7 +172,7 @@ def raise_if_wholly_outside(parts: Iterable[Part]) -> None:
     Raises
     ------
     CRSError
-        No part holds a site in Jilin.
+        No part holds a site in the planning's region.
 
     Examples
     --------
@@ -183,11 +185,11 @@ def raise_if_wholly_outside(parts: Iterable[Part]) -> None:
     >>> changchun = gpd.GeoDataFrame({"site_id": ["CC-1"]}, crs=4490,
     ...                              geometry=[shapely.Point(125.3, 43.9)])
     >>> far, near = (screen_part(s, planning, rules) for s in (beijing, changchun))
-    >>> raise_if_wholly_outside([far, near])  # one part in Jilin: nothing to raise
+    >>> raise_if_wholly_outside([far, near])  # one part in the region: nothing to raise
     >>> raise_if_wholly_outside([far])
     Traceback (most recent call last):
     ...
-    redline.errors.CRSError: sites: 1 of 1 features fall outside Jilin ...
+    redline.errors.CRSError: sites: 1 of 1 features fall outside the planning region ...
     """
     parts = list(parts)
     if not any(part.inside for part in parts):
@@ -206,12 +208,12 @@ def screen_part(
 ) -> Part:
     """Screen one partition or chunk (one core by default), independently of the partitioning.
 
-    :func:`redline.screen` refuses sites that all lie outside Jilin (a wrong CRS, most likely);
-    for the whole input that is right, for one part of it not: a part of a national file can
-    hold no Jilin site at all. Such a part is screened with a stand-in point in Jilin added
-    (and removed from the result: every site is screened on its own), and the error it raised
-    alone is returned so the caller can raise it when no part at all lies in Jilin
-    (:func:`raise_if_wholly_outside`).
+    :func:`redline.screen` refuses sites that all lie outside the planning's region (a wrong
+    CRS, most likely); for the whole input that is right, for one part of it not: a part of a
+    national file can hold no site in the region at all. Such a part is screened with a
+    stand-in point in it added (and removed from the result: every site is screened on its
+    own), and the error it raised alone is returned so the caller can raise it when no part at
+    all lies in the region (:func:`raise_if_wholly_outside`).
 
     Parameters
     ----------
@@ -241,7 +243,7 @@ def screen_part(
     try:
         result = screen_frame(sites, planning, ruleset, crs=crs, n_jobs=n_jobs)
     except CRSError as err:
-        if not _wholly_outside(sites, crs):
+        if not _wholly_outside(sites, crs, planning.region):
             raise
         # without its traceback, which holds the part's data alive for as long as it is kept
         error = err.with_traceback(None)
@@ -257,15 +259,17 @@ def screen_part(
     )
 
 
-def _wholly_outside(sites: gpd.GeoDataFrame, crs: Any) -> bool:
-    """Whether the sites have a CRS and every present one lies outside Jilin (the case
-    :func:`redline.crs.to_working` refuses)."""
+def _wholly_outside(
+    sites: gpd.GeoDataFrame, crs: Any, region: tuple[float, float, float, float]
+) -> bool:
+    """Whether the sites have a CRS and every present one lies outside the planning's
+    ``region`` (the case :func:`redline.crs.to_working` refuses)."""
     if sites.crs is None and crs is None:
         return False
     declared = sites if sites.crs is not None else sites.set_crs(crs)
     lonlat = lonlat_bounds(declared)
     present = ~np.isnan(lonlat).any(axis=1)
-    return bool(present.any() and outside_extent(lonlat)[present].all())
+    return bool(present.any() and outside_extent(lonlat, region)[present].all())
 
 
 def _screen_with_probe(
@@ -278,8 +282,8 @@ def _screen_with_probe(
     error: CRSError,
 ) -> Part:
     declared = sites if sites.crs is not None else sites.set_crs(crs)
-    lon = (JILIN_LONLAT_BOUNDS[0] + JILIN_LONLAT_BOUNDS[2]) / 2
-    lat = (JILIN_LONLAT_BOUNDS[1] + JILIN_LONLAT_BOUNDS[3]) / 2
+    west, south, east, north = planning.region  # a point inside it, where screen accepts sites
+    lon, lat = (west + east) / 2, (south + north) / 2
     to_sites = pyproj.Transformer.from_crs(4326, declared.crs, always_xy=True)
     ids = (
         sites["site_id"].to_numpy(dtype=object)
