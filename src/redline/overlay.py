@@ -20,9 +20,10 @@ Measures are taken in the dimension of the pair (the lower of the subject's and 
 area for polygon × polygon, length when a line is involved, a count of 1 for points. A pair
 that intersects with zero measure (a shared edge or corner) is a *contact*: reported, never
 counted as overlap. So is a *sliver*, the trace coincident edges leave once reprojected (a
-straight edge in one CRS is slightly curved in another): an intersection of polygons whose
-mean width ``2 · area / perimeter`` is below :data:`SLIVER_WIDTH_M` (5 cm), or whose measure
-is at most ``contact_m2``. A real overlap of a 1 m × 1 m corner is 50 cm wide by that measure.
+straight edge in one CRS is slightly curved in another): an intersection of polygons nowhere
+:data:`SLIVER_WIDTH_M` (5 cm) wide — its largest inscribed disc is narrower; eroded by half that,
+nothing is left — or whose measure is at most ``contact_m2``. A real overlap of a 1 m × 1 m
+corner holds a disc 1 m across.
 """
 
 from __future__ import annotations
@@ -89,14 +90,16 @@ _PAIR_DTYPES: Final = {
     "geometry": object,
 }
 
-#: Mean width (metres, ``2 · area / perimeter``) below which the intersection of two polygons
-#: is a sliver left by coincident edges, not an overlap: a contact (proximity at 0 m). 5 cm is
-#: the precision of a first-class cadastral boundary point (界址点, ±5 cm) and far below that of
-#: the one map's layers (compiled at 1:10,000 and coarser), so no data can tell such an overlap
-#: from a shared edge; it is above what reprojection leaves along shared edges drawn in another
-#: CRS (measured in tests/test_one_maps.py: a straight 2 km edge of a layer in EPSG:4551 bows by
-#: up to 3–5 cm when a site snaps to it in longitude/latitude, by under 1 cm from a neighbouring
-#: Gauss-Krüger zone). A 1 m × 1 m corner overlap is 50 cm wide by this measure.
+#: Width (metres) an intersection of two polygons must reach somewhere to be an overlap: one
+#: whose largest inscribed disc is narrower is a sliver left by coincident edges, a contact
+#: (proximity at 0 m). 5 cm is the precision of a first-class cadastral boundary point (界址点,
+#: ±5 cm) and far below that of the one map's layers (compiled at 1:10,000 and coarser), so no
+#: data can tell such an overlap from a shared edge; it is above what reprojection leaves along
+#: shared edges drawn in another CRS (measured on the edges of tests/test_one_maps.py, 0.7–1.5 km
+#: long, of layers in EPSG:4551: sites snapped to them in longitude/latitude leave slivers up to
+#: 2.7 cm wide and 24 m² in area, in the neighbouring Gauss-Krüger zone up to 1 mm and 0.9 m²;
+#: the bow grows with the square of the edge's length, about 5 cm at 2 km). A 1 m × 1 m corner
+#: overlap holds a disc 1 m across.
 SLIVER_WIDTH_M: Final = 0.05
 
 _MAX_SPLIT_DEPTH: Final = 40
@@ -305,8 +308,8 @@ def overlaps(
         An overlap of at most this many m² (or m for lengths) is floating-point noise along
         coincident edges: the pair is a contact, its overlap 0.
     sliver_width_m
-        An intersection of polygons whose mean width (``2 · area / perimeter``, summed over its
-        pieces) is below this many metres is a sliver: the pair is a contact, its overlap 0.
+        An intersection of polygons nowhere this many metres wide (its largest inscribed disc is
+        narrower) is a sliver: the pair is a contact, its overlap 0.
     progress
         Show a ``tqdm`` progress bar over chunks.
 
@@ -463,8 +466,14 @@ def _overlap_chunk(
     rim = np.add.reduceat(perimeter, first) if len(first) else perimeter
     s_first, dim_first = s[order][first], pair_dim[order][first]
     s_dim_first, own_first = s_dim[order][first], own[order][first]
-    thin = (dim_first == 2) & (2.0 * total < sliver * rim)
-    touches = (dim_first > 0) & ((total <= contact) | thin)
+    touches = (dim_first > 0) & (total <= contact)
+    # A piece whose mean width 2·area/perimeter reaches `sliver` holds a disc that wide (area ≤
+    # perimeter × inradius), so only pairs below it can be slivers: those are decided on their
+    # whole intersection (no cut lines between parts).
+    thin = np.flatnonzero((dim_first == 2) & ~touches & (2.0 * total < sliver * rim))
+    if len(thin):
+        feature = layer.geometries[key[first][thin] % n_features]
+        touches[thin] = _slivers(subj[s_first[thin]], feature, width=sliver)
     total[touches] = 0.0
     share = np.zeros(len(first))
     same = (dim_first == s_dim_first) & (own_first > 0)
@@ -481,6 +490,16 @@ def _overlap_chunk(
         one_part = np.diff(np.r_[first, len(key)]) == 1
         out["geometry"] = np.where(one_part, shape[order][first], None)
     return out
+
+
+def _slivers(subjects: np.ndarray, features: np.ndarray, *, width: float) -> np.ndarray:
+    """Whether the intersection of each subject with its feature is a sliver: no point of it
+    lies ``width / 2`` inside it (eroded by that much, nothing is left; its largest inscribed
+    disc is narrower than ``width``). Monotone: a larger subject never turns an overlap into
+    a sliver. GEOS clips each feature to the subject's envelope first, so large features stay
+    cheap; the features are not prepared (shared by threads, see :class:`PreparedLayer`)."""
+    common = shapely.intersection(subjects, features)
+    return shapely.is_empty(shapely.buffer(common, -width / 2))
 
 
 def _inside_across_cuts(
