@@ -376,6 +376,30 @@ def test_a_one_square_metre_corner_is_always_an_overlap(planning_crs: int, site_
     assert (result.sites["verdict"] == "prohibited").all()
 
 
+def test_a_real_overlap_stays_one_beside_a_hairline() -> None:
+    """A 1 m × 1 m overlap at one corner plus a 1 mm hairline along 2 km of another edge: the
+    intersection's mean width (2 · area / perimeter, about 1.5 mm) is a sliver's, but it holds
+    a disc 1 m across, so it is an overlap (the test is the inscribed disc: monotone)."""
+    x, y = CENTRE
+    feature = shapely.box(x, y, x + 2_000, y + 2_000)
+    corner = shapely.box(x - 29, y - 29, x + 1, y + 1)
+    hairline = shapely.box(x + 1_999.999, y, x + 2_100, y + 2_000)
+    alone = shapely.box(x + 1_999.999, y + 3, x + 2_100, y + 1_997)
+    sites = gpd.GeoDataFrame({"site_id": ["both", "hairline"]},
+                             geometry=[shapely.union(corner, hairline), alone], crs=4551)
+    planning = Planning(redlines=gpd.GeoDataFrame(geometry=[feature], crs=4551),
+                        absent=OTHER_KINDS)
+    result = screen(sites, planning, disable=NO_RASTERS)
+    common = shapely.intersection(sites.geometry.iloc[0], feature)
+    assert 2 * common.area / common.length < 0.002  # the summed measure would call it a sliver
+    found = result.findings.set_index(["site_id", "rule_id"])
+    assert found.loc[("both", "ECO-REDLINE"), "overlap_m2"] == pytest.approx(common.area,
+                                                                             rel=1e-9)
+    assert ("hairline", "ECO-REDLINE") not in found.index
+    assert found.loc[("hairline", "PRX-REDLINE"), "distance_m"] == 0.0
+    assert result.sites["verdict"].tolist() == ["prohibited", "advisory"]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
