@@ -364,7 +364,7 @@ def overlap_pairs(
 
     Parameters
     ----------
-    subjects, layer, n_jobs, chunk_size, contact_m2, progress
+    subjects, layer, n_jobs, chunk_size, contact_m2, sliver_width_m, progress
         As for :func:`overlaps`.
     geometries
         Add a ``geometry`` column: the overlap of each pair the engine has already found whole
