@@ -21,7 +21,7 @@ from pyproj import CRS, Transformer
 from rasterio.transform import from_origin
 
 import redline
-from redline import datasets, schema
+from redline import datasets, schema, screen
 from redline.crs import (
     CHINA_LONLAT_BOUNDS,
     GK_DATUMS,
@@ -36,7 +36,6 @@ from redline.errors import CRSError, LayerError, RuleError
 from redline.overlay import SLIVER_WIDTH_M
 from redline.planning import Planning, load_planning
 from redline.rules import load_rules
-from redline.screening import screen
 
 SAMPLE_SITES = gpd.read_file(datasets.get_path("sites"))
 RULES = load_rules()
