@@ -139,9 +139,14 @@ def test_projected_crs_with_degrees() -> None:
 def test_require_inside() -> None:
     gdf = points([CHANGCHUN, (100.0, 30.0), (126.0, 95.0)], crs=4490)
     gdf.index = ["a", "b", "c"]
-    with pytest.raises(CRSError, match=r"x: 2 of 3 features fall outside the planning region "
-                                       r"\(lon 121–132, lat 40.5–47\) .*features b, c\."):
+    with pytest.raises(CRSError, match=r"x: 1 of 3 features fall outside China "
+                                       r"\(lon 73–136, lat 3–54\) .*features c\."):
         to_working(gdf, source="x", region=JILIN_LONLAT_BOUNDS)
+    # elsewhere in China is fine while some feature reaches the region; none reaching it is not
+    assert len(to_working(gdf.iloc[:2], source="x", region=JILIN_LONLAT_BOUNDS)) == 2
+    with pytest.raises(CRSError, match=r"x: 1 of 1 features fall outside the planning region "
+                                       r"\(lon 121–132, lat 40.5–47\) .*features b\."):
+        to_working(gdf.iloc[[1]], source="x", region=JILIN_LONLAT_BOUNDS)
     # sites: latitude 95° does not raise
     out = to_working(gdf, source="x", require_inside=False, region=JILIN_LONLAT_BOUNDS)
     assert out.index.tolist() == ["a", "b", "c"]

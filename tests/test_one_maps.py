@@ -572,8 +572,13 @@ def test_features_running_past_the_boundary_are_accepted_and_near_ones_count() -
     swapped = red.to_crs(4490).set_geometry(red.to_crs(4490).geometry.map(
         lambda g: shapely.transform(g, lambda xy: xy[:, ::-1])))
     with pytest.raises(CRSError, match=r"redlines \(redlines\): 2 of 2 features fall outside "
-                                       r"the planning region .*look swapped"):
+                                       r"China .*look swapped"):
         Planning(boundary=boundary, redlines=swapped)
+    # a layer none of whose features reaches the region (a neighbouring zone) is refused too
+    shifted = red.set_crs(4546, allow_override=True)  # CM 111°E: 3° west of the data's
+    with pytest.raises(CRSError, match=r"2 of 2 features fall outside the planning region .*"
+                                       r"neighbouring 3° zone.*EPSG:4547"):
+        Planning(boundary=boundary, redlines=shifted)
 
 
 def test_a_one_feature_boundary_needs_no_level() -> None:

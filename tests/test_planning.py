@@ -216,10 +216,17 @@ def test_no_crs() -> None:
 
 def test_coordinates_outside_the_region_name_the_features() -> None:
     beijing = shapely.box(116.3, 39.9, 116.4, 40.0)
+    europe = shapely.box(10.3, 49.9, 10.4, 50.0)
     boundary = gpd.GeoDataFrame(geometry=[shapely.union_all(LONLAT_BOXES)], crs=4490)
-    with pytest.raises(CRSError, match=r"2 of 3 features fall outside the planning region "
-                                       r"\(lon .*features Z2, Z3\b"):
-        Planning(zoning=zoning_layer([LONLAT_BOXES[0], beijing, beijing]), boundary=boundary)
+    with pytest.raises(CRSError, match=r"1 of 3 features fall outside China .*features Z2\b"):
+        Planning(zoning=zoning_layer([LONLAT_BOXES[0], europe, LONLAT_BOXES[2]]))
+    with pytest.raises(CRSError, match=r"3 of 3 features fall outside the planning region "
+                                       r"\(lon .*features Z1, Z2, Z3\b"):
+        Planning(zoning=zoning_layer([beijing] * 3), boundary=boundary)
+    # a feature elsewhere in China, beside features in the region, is kept (a provincial layer)
+    kept = Planning(zoning=zoning_layer([LONLAT_BOXES[0], beijing, LONLAT_BOXES[2]]),
+                    boundary=boundary)
+    assert len(kept["zoning"]) == 3
 
 
 def test_swapped_axes_are_diagnosed() -> None:

@@ -585,11 +585,12 @@ def to_working(
         ``(minlon, minlat, maxlon, maxlat)`` where the data can plausibly lie: China by
         default, the planning's region (:func:`region_of` of the boundary) when known.
     require_inside
-        Planning layers (``True``): features may run past ``region`` (a river beyond the
-        border), but a layer with features lying wholly apart from it (their boxes do not meet
-        it: a wrong CRS, or features the data owner's area does not need) is refused, with the
-        diagnosis of its CRS. Sites (``False``): only data with *no* feature wholly inside
-        ``region`` raises (the rest become ``not_assessed``).
+        Planning layers (``True``): features may run past ``region`` or lie elsewhere in China
+        (a river beyond the border, a provincial layer used for a county), but a feature whose
+        box does not meet China, or a layer none of whose features reaches ``region`` (a wrong
+        CRS, a neighbouring Gauss-Krüger zone), is refused with the diagnosis of its CRS. Sites
+        (``False``): only data with *no* feature wholly inside ``region`` raises (the rest
+        become ``not_assessed``).
     lonlat
         :func:`lonlat_bounds` of ``gdf`` (with ``crs`` set) when the caller has computed them
         already; computed here otherwise.
@@ -632,9 +633,17 @@ def to_working(
     present = ~np.isnan(lonlat).any(axis=1)
     if not present.any():
         return gdf.to_crs(working_crs)
-    if require_inside:  # running past the region is fine, lying wholly apart from it is not
-        outside = _apart(lonlat, region)
-        refused = bool(outside.any())
+    if require_inside:
+        # A feature lying wholly outside China is an error; so is a layer none of whose features
+        # reaches the region. Features elsewhere in China are kept (a provincial layer used for
+        # a county, a national river running past the border): they can meet no site there.
+        outside = _apart(lonlat, CHINA_LONLAT_BOUNDS)
+        if outside.any():
+            region = CHINA_LONLAT_BOUNDS
+        else:
+            outside = present & _apart(lonlat, region)
+        refused = bool(outside.any()) and (region == CHINA_LONLAT_BOUNDS
+                                           or bool(outside[present].all()))
     else:
         outside = outside_extent(lonlat, region)
         refused = bool(outside[present].all())
