@@ -780,5 +780,5 @@ def test_the_map_shows_known_verdicts_and_declared_absent_kinds() -> None:
     waiting = result.sites[result.sites["verdict"] == "not_assessed"]
     assert len(waiting) > 0 and waiting["known_verdict"].notna().all()
     page = screening_map(result, basemap=None).get_root().render()
-    assert "声明不存在 declared absent: scenic (风景名胜区与森林公园)" in page
-    assert page.count('"kv"') == waiting["known_verdict"].notna().sum()
+    assert "声明不存在的图层 Declared absent" in page and '"kv"' in page
+    assert "停用规则 rules disabled: LC-WETLAND, LC-FOREST, SLOPE-STEEP, SLOPE-CULTIVATION" in page

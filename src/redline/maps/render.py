@@ -106,7 +106,7 @@ _OSM_ATTRIBUTION: Final = (
 )
 _XYZ_PLACEHOLDERS: Final = ("{z}", "{x}")
 _LEGEND_WIDTH_PX: Final = 350
-#: View when there is nothing to fit: the province, ((south, west), (north, east)).
+#: View when there is nothing to fit: China, ((south, west), (north, east)).
 _CHINA_BOUNDS: Final = (
     (CHINA_LONLAT_BOUNDS[1], CHINA_LONLAT_BOUNDS[0]),
     (CHINA_LONLAT_BOUNDS[3], CHINA_LONLAT_BOUNDS[2]),
