@@ -638,14 +638,14 @@ def to_working(
         # reaches the region. Features elsewhere in China are kept (a provincial layer used for
         # a county, a national river running past the border): they can meet no site there.
         outside = _apart(lonlat, CHINA_LONLAT_BOUNDS)
-        if outside.any():
-            region = CHINA_LONLAT_BOUNDS
-        else:
+        where = CHINA_LONLAT_BOUNDS if outside.any() else region
+        if not outside.any():
             outside = present & _apart(lonlat, region)
-        refused = bool(outside.any()) and (region == CHINA_LONLAT_BOUNDS
+        refused = bool(outside.any()) and (where == CHINA_LONLAT_BOUNDS
                                            or bool(outside[present].all()))
     else:
         outside = outside_extent(lonlat, region)
+        where = region
         refused = bool(outside[present].all())
     if refused:
         bad = np.flatnonzero(outside)
@@ -657,7 +657,7 @@ def to_working(
             float(np.nanmax(own[:, 3])),
         )
         raise CRSError(
-            f"{source}: {len(bad)} of {len(gdf)} features fall outside {_region_label(region)} "
+            f"{source}: {len(bad)} of {len(gdf)} features fall outside {_region_label(where)} "
             f"when read as {_crs_name(src)}; features {_ids(gdf, outside)}. Likely cause: "
             f"{diagnose_crs(total, src, region)}."
         )
