@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from redline import schema
+from redline.crs import CHINA_LONLAT_BOUNDS
 from redline.errors import LayerError
 
 if TYPE_CHECKING:
@@ -286,7 +287,8 @@ def _diff_map(diff: PlanningDiff) -> folium.Map:
         minx, miny, maxx, maxy = shown.total_bounds
         bounds = [[miny, minx], [maxy, maxx]]
     else:
-        bounds = [[40.85, 121.6], [46.3, 131.3]]  # Jilin
+        west, south, east, north = CHINA_LONLAT_BOUNDS  # nothing to fit: China
+        bounds = [[south, west], [north, east]]
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds(bounds)
     for change, colour in _CHANGE_COLOURS.items():
