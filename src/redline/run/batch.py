@@ -207,7 +207,7 @@ def screen_file(
             paths["record"] = write_record(run_record(
                 planning, ruleset, sites=sites_path, summary=writer.summary,
                 options={"layer": layer, "crs": None if crs is None else str(crs),
-                         "chunk_size": chunk_size, **dict(options or {})},
+                         "fields": fields, "chunk_size": chunk_size, **dict(options or {})},
                 started=started, duration_s=time.perf_counter() - clock,
             ), tmp)
         finally:

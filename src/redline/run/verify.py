@@ -58,7 +58,7 @@ def verify(directory: str | os.PathLike[str]) -> Verification:
     with tempfile.TemporaryDirectory(dir=directory, prefix=".verify-") as again:
         screen_file(record["inputs"]["sites"]["path"], again, planning=planning, rules=rules,
                     layer=options.get("layer"), crs=options.get("crs"),
-                    chunk_size=options.get("chunk_size", 100_000))
+                    fields=options.get("fields"), chunk_size=options.get("chunk_size", 100_000))
         sites_changed, other = compare_outputs(directory, again)
     differ = bool(sites_changed or other or changed)
     return Verification(code=1 if differ else 0, changed_inputs=tuple(changed),
