@@ -205,7 +205,7 @@ class Route:
         --------
         >>> import tempfile
         >>> paths = _example().to_file(Path(tempfile.mkdtemp()) / "route")
-        >>> {"alignments.gpkg", "comparison.csv", "evidence.csv"} <= {p.name for p in paths.values()}
+        >>> {"alignments.gpkg", "evidence.csv"} <= {p.name for p in paths.values()}
         True
         """
         from redline.io import staged, write_layer
