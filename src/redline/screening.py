@@ -468,7 +468,7 @@ def disabled_rules(ruleset: RuleSet, disable: Iterable[str]) -> tuple[RuleSet, t
     >>> from redline.rules import load_rules
     >>> rules, off = disabled_rules(load_rules(), ["SLOPE-*", "LC-FOREST"])
     >>> off, len(rules)
-    (('LC-FOREST', 'SLOPE-STEEP', 'SLOPE-CULTIVATION'), 22)
+    (('LC-FOREST', 'SLOPE-STEEP', 'SLOPE-CULTIVATION'), 34)
     >>> disabled_rules(load_rules(), "SLOPE-STEP")
     Traceback (most recent call last):
     ...
