@@ -74,9 +74,6 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
-    if path.stem == "03_bring_your_own_data":
-        pytest.xfail("known bug (issue #12 left open): the region check refuses the "
-                     "provincial scenic layer the county manifest uses (none reaches the county)")
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(_KERNEL_CHECK))
     client = NotebookClient(

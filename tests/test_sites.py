@@ -130,7 +130,7 @@ def test_csv_lon_lat_in_any_chinese_encoding(tmp_path, sample, encoding):
 def test_csv_without_crs_names_the_one_it_fits(tmp_path, sample):
     path = tmp_path / "sites.csv"
     lonlat_table(sample).to_csv(path, index=False)
-    with pytest.raises(CRSError, match=r"longitude/latitude in Jilin .* --crs EPSG:4490 on the "
+    with pytest.raises(CRSError, match=r"longitude/latitude in China .* --crs EPSG:4490 on the "
                        r"command line \(crs='EPSG:4490' in Python\)"):
         read_sites(path)
     gk = sample.to_crs(4530)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +42,7 @@ __all__ = [
     "lonlat_bounds",
     "outside_extent",
     "region_of",
+    "reprojection_bow",
     "to_working",
     "transformer",
 ]
@@ -68,6 +71,8 @@ _EDGE_POINTS = 5  # points per bounding-box edge transformed by lonlat_bounds
 #: Box side above which lonlat_bounds densifies: CRS units (metres) of a projected CRS, degrees
 #: of a geographic one.
 _DENSIFY_ABOVE, _DENSIFY_ABOVE_DEG = 10_000.0, 0.1
+#: Mean radius of the Earth (IUGG), for :func:`reprojection_bow`.
+_EARTH_RADIUS_M = 6_371_008.8
 
 
 def gauss_kruger_epsg(*, zone: int, prefix: bool, datum: str = "CGCS2000") -> int | None:
@@ -484,13 +489,19 @@ def diagnose_crs(
     )
 
 
-def guess_crs(bounds: tuple[float, float, float, float]) -> tuple[str | None, str]:
+def guess_crs(
+    bounds: tuple[float, float, float, float],
+    region: tuple[float, float, float, float] = CHINA_LONLAT_BOUNDS,
+) -> tuple[str | None, str]:
     """The CRS that coordinates without a declared one were most likely made in.
 
     Parameters
     ----------
     bounds
         ``(xmin, ymin, xmax, ymax)`` of the data.
+    region
+        ``(minlon, minlat, maxlon, maxlat)`` where the data should lie: China by default, the
+        planning's region when known (it narrows the Gauss-Krüger zones suggested).
 
     Returns
     -------
@@ -504,17 +515,21 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> tuple[str | None, st
     'EPSG:4530'
     >>> guess_crs((125.3, 43.8, 125.4, 43.9))[0]
     'EPSG:4490'
-    >>> guess_crs((512300.0, 4861200.0, 512400.0, 4861300.0))[1]
+    >>> guess_crs((512300.0, 4861200.0, 512400.0, 4861300.0), region=JILIN_LONLAT_BOUNDS)[1]
     'they look like Gauss-Krüger metres without a zone prefix: declare ...4551...'
+    >>> guess_crs((113.2, 23.0, 113.4, 23.2))[1]
+    'they look like longitude/latitude in China (lon 73–136, lat 3–54) (EPSG:4490 ...'
     """
     xmin, ymin, xmax, ymax = bounds
-    lo, hi = JILIN_LONLAT_BOUNDS[::2], JILIN_LONLAT_BOUNDS[1::2]
+    lo, hi = region[::2], region[1::2]
     if all(abs(v) <= 180 for v in bounds):
+        where = _region_label(region)
         if lo[0] <= xmin <= xmax <= lo[1] and hi[0] <= ymin <= ymax <= hi[1]:
-            return "EPSG:4490", ("they look like longitude/latitude in Jilin (EPSG:4490 CGCS2000; "
-                                 "EPSG:4326 WGS 84 differs from it by under a metre)")
-        return None, ("they look like degrees but not like longitude/latitude in Jilin (x holds "
-                      f"{xmin:.1f}–{xmax:.1f}, y {ymin:.1f}–{ymax:.1f}); check the axis order")
+            return "EPSG:4490", (f"they look like longitude/latitude in {where} (EPSG:4490 "
+                                 "CGCS2000; EPSG:4326 WGS 84 differs from it by under a metre)")
+        return None, (f"they look like degrees but not like longitude/latitude in {where} (x "
+                      f"holds {xmin:.1f}–{xmax:.1f}, y {ymin:.1f}–{ymax:.1f}); check the axis "
+                      "order")
     if xmin >= 1e7:
         zone = int(xmin // 1_000_000)
         code = gauss_kruger_epsg(zone=zone, prefix=True) if zone == int(xmax // 1e6) else None
@@ -524,9 +539,10 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> tuple[str | None, st
     if xmin >= 4e6 and xmax <= 6e6 and (ymax < 1e6 or ymin >= 1e7):
         return None, ("x holds northings and y eastings (the surveying order X/Y): give x the "
                       "easting and y the northing")
-    if xmin > 0 and xmax < 1e6 and ymin >= 4.3e6 and ymax <= 5.4e6:
+    # northings of the region's latitudes (a Gauss-Krüger northing is ~110.6 km per degree)
+    if xmin > 0 and xmax < 1e6 and (hi[0] - 1) * 1.1e5 <= ymin <= ymax <= (hi[1] + 1) * 1.12e5:
         return None, ("they look like Gauss-Krüger metres without a zone prefix: " +
-                      _metre_hint(xmin, xmax, JILIN_LONLAT_BOUNDS, "CGCS2000"))
+                      _metre_hint(xmin, xmax, region, "CGCS2000"))
     return None, "the coordinates do not tell the CRS: use the one they were made in"
 
 
@@ -587,8 +603,10 @@ def to_working(
     require_inside
         Planning layers (``True``): features may run past ``region`` or lie elsewhere in China
         (a river beyond the border, a provincial layer used for a county), but a feature whose
-        box does not meet China, or a layer none of whose features reaches ``region`` (a wrong
-        CRS, a neighbouring Gauss-Krüger zone), is refused with the diagnosis of its CRS. Sites
+        box does not meet China, or a layer none of whose features reaches ``region`` and whose
+        whole box lies apart from it (a wrong CRS, a neighbouring Gauss-Krüger zone), is refused
+        with the diagnosis of its CRS; a layer around the region with no feature in it (a
+        province's scenic areas, none in this county) is kept. Sites
         (``False``): only data with *no* feature wholly inside ``region`` raises (the rest
         become ``not_assessed``).
     lonlat
@@ -620,7 +638,8 @@ def to_working(
     if gdf.crs is None:
         if crs is None:
             bounds = tuple(float(v) for v in gdf.total_bounds)
-            code, looks = (guess_crs(bounds) if np.isfinite(bounds).all()  # type: ignore[arg-type]
+            code, looks = (guess_crs(bounds, region)  # type: ignore[arg-type]
+                           if np.isfinite(bounds).all()
                            else (None, "there are no coordinates to tell it by"))
             raise CRSError(
                 f"{source}: the data has no coordinate reference system (no .prj or CRS); "
@@ -634,15 +653,18 @@ def to_working(
     if not present.any():
         return gdf.to_crs(working_crs)
     if require_inside:
-        # A feature lying wholly outside China is an error; so is a layer none of whose features
-        # reaches the region. Features elsewhere in China are kept (a provincial layer used for
-        # a county, a national river running past the border): they can meet no site there.
+        # A feature lying wholly outside China is an error; so is a layer lying as a whole apart
+        # from the region (a wrong CRS, a neighbouring Gauss-Krüger zone). Features elsewhere in
+        # China are kept (a provincial layer used for a county, a national river running past
+        # the border): they can meet no site there. A layer around the region with no feature
+        # in it is kept too (a province's scenic areas, none in this county).
         outside = _apart(lonlat, CHINA_LONLAT_BOUNDS)
         where = CHINA_LONLAT_BOUNDS if outside.any() else region
         if not outside.any():
             outside = present & _apart(lonlat, region)
+        whole = np.r_[lonlat[present, :2].min(axis=0), lonlat[present, 2:].max(axis=0)]
         refused = bool(outside.any()) and (where == CHINA_LONLAT_BOUNDS
-                                           or bool(outside[present].all()))
+                                           or bool(_apart(whole[None, :], region)[0]))
     else:
         outside = outside_extent(lonlat, region)
         where = region
@@ -660,6 +682,10 @@ def to_working(
             f"{source}: {len(bad)} of {len(gdf)} features fall outside {_region_label(where)} "
             f"when read as {_crs_name(src)}; features {_ids(gdf, outside)}. Likely cause: "
             f"{diagnose_crs(total, src, region)}."
+            + ("" if where == CHINA_LONLAT_BOUNDS else
+               " If the CRS is right and the layer simply has nothing in this area, leave it out "
+               "and declare its kind absent instead ([planning] absent = [...], --absent, or "
+               "absent=[...]).")
         )
     out = gdf.to_crs(working_crs)
     checked = np.asarray(out.geometry.values)[~outside]  # those outside are the caller's to flag
@@ -681,6 +707,44 @@ def _ids(gdf: gpd.GeoDataFrame | gpd.GeoSeries, mask: np.ndarray) -> str:
 def _crs_name(crs: CRS) -> str:
     epsg = crs.to_epsg()
     return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def reprojection_bow(crss: Iterable[Any], region: tuple[float, float, float, float]) -> float:
+    """How far apart an edge straight in longitude/latitude and the same edge straight in a
+    projected CRS can lie, per square metre of the edge's length (1/m), in ``region``.
+
+    Drawn between the same two points, the two lines bow apart by up to about
+    ``tan(latitude) · L² / (8 R)`` (most for an edge along a parallel: 8 cm for 2 km at 46°N),
+    so an edge two datasets share, one stored in longitude/latitude and one projected, leaves a
+    sliver that wide once both are in the working CRS. Projected CRSs alone bend shared edges
+    much less (about 1 mm at 1.6 km between neighbouring Gauss-Krüger zones).
+
+    Parameters
+    ----------
+    crss
+        The CRSs the two sides of an overlay were stored in (anything pyproj reads; ``None``
+        entries are skipped).
+    region
+        The longitude/latitude box the data lie in (:attr:`redline.Planning.region`).
+
+    Returns
+    -------
+    float
+        The bow coefficient at the region's latitude farthest from the equator, with a 10 %
+        margin, when one of ``crss`` is geographic; 0.0 when none is.
+
+    Examples
+    --------
+    >>> bow = reprojection_bow([4490, 4551], (125.0, 43.0, 127.0, 46.0))
+    >>> round(bow * 2_000**2, 3)  # metres, for a 2 km edge at 46°N
+    0.089
+    >>> reprojection_bow([4551, 4552], (125.0, 43.0, 127.0, 46.0))
+    0.0
+    """
+    if not any(CRS.from_user_input(c).is_geographic for c in crss if c is not None):
+        return 0.0
+    latitude = min(max(abs(region[1]), abs(region[3])), 89.0)
+    return float(1.1 * math.tan(math.radians(latitude)) / (8 * _EARTH_RADIUS_M))
 
 
 def is_metric(crs: CRS) -> bool:

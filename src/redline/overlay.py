@@ -22,8 +22,9 @@ that intersects with zero measure (a shared edge or corner) is a *contact*: repo
 counted as overlap. So is a *sliver*, the trace coincident edges leave once reprojected (a
 straight edge in one CRS is slightly curved in another): an intersection of polygons nowhere
 :data:`SLIVER_WIDTH_M` (5 cm) wide — its largest inscribed disc is narrower; eroded by half that,
-nothing is left — or whose measure is at most ``contact_m2``. A real overlap of a 1 m × 1 m
-corner holds a disc 1 m across.
+nothing is left — or whose measure is at most ``contact_m2``; across a geographic and a projected
+CRS, nowhere as wide as the bow of the pair's longest edge (``sliver_bow``, at most
+:data:`SLIVER_WIDTH_MAX_M`). A real overlap of a 1 m × 1 m corner holds a disc 1 m across.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "OVERLAP_COLUMNS",
     "SELF_OVERLAP_COLUMNS",
     "SLIVER_WIDTH_M",
+    "SLIVER_WIDTH_MAX_M",
     "PreparedLayer",
     "near_pairs",
     "nearest_within",
@@ -101,6 +103,10 @@ _PAIR_DTYPES: Final = {
 #: the bow grows with the square of the edge's length, about 5 cm at 2 km). A 1 m × 1 m corner
 #: overlap holds a disc 1 m across.
 SLIVER_WIDTH_M: Final = 0.05
+#: The widest a sliver may be where an edge shared across a geographic and a projected CRS
+#: bows (see ``sliver_bow`` in :func:`overlaps`): half the 1 m × 1 m corner that is always an
+#: overlap. The bow of a straight edge reaches it at about 4.8 km at 46°N.
+SLIVER_WIDTH_MAX_M: Final = 0.5
 
 _MAX_SPLIT_DEPTH: Final = 40
 #: Smallest chunk :func:`_chunks` cuts to feed several threads.
@@ -288,6 +294,7 @@ def overlaps(
     chunk_size: int = 50_000,
     contact_m2: float = 1e-6,
     sliver_width_m: float = SLIVER_WIDTH_M,
+    sliver_bow: float = 0.0,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Every (subject, feature) pair that intersects, with exact overlap measures.
@@ -310,6 +317,11 @@ def overlaps(
     sliver_width_m
         An intersection of polygons nowhere this many metres wide (its largest inscribed disc is
         narrower) is a sliver: the pair is a contact, its overlap 0.
+    sliver_bow
+        How far reprojection can bow a shared edge apart per square metre of its length (1/m,
+        :func:`redline.crs.reprojection_bow`): an intersection is also a sliver when nowhere
+        ``sliver_bow · L²`` wide, ``L`` the longest edge of the subject or the feature (at most
+        :data:`SLIVER_WIDTH_MAX_M`).
     progress
         Show a ``tqdm`` progress bar over chunks.
 
@@ -344,6 +356,7 @@ def overlaps(
         chunk_size=chunk_size,
         contact_m2=contact_m2,
         sliver_width_m=sliver_width_m,
+        sliver_bow=sliver_bow,
         progress=progress,
     )
     return pd.DataFrame(pairs, copy=False)
@@ -357,6 +370,7 @@ def overlap_pairs(
     chunk_size: int = 50_000,
     contact_m2: float = 1e-6,
     sliver_width_m: float = SLIVER_WIDTH_M,
+    sliver_bow: float = 0.0,
     progress: bool = False,
     geometries: bool = False,
 ) -> _Pairs:
@@ -364,7 +378,7 @@ def overlap_pairs(
 
     Parameters
     ----------
-    subjects, layer, n_jobs, chunk_size, contact_m2, sliver_width_m, progress
+    subjects, layer, n_jobs, chunk_size, contact_m2, sliver_width_m, sliver_bow, progress
         As for :func:`overlaps`.
     geometries
         Add a ``geometry`` column: the overlap of each pair the engine has already found whole
@@ -396,6 +410,7 @@ def overlap_pairs(
             layer,
             contact=contact_m2,
             sliver=sliver_width_m,
+            bow=sliver_bow,
             geometries=geometries,
         )
 
@@ -410,6 +425,7 @@ def _overlap_chunk(
     *,
     contact: float,
     sliver: float,
+    bow: float,
     geometries: bool = False,
 ) -> _Pairs:
     """Overlaps of one chunk of subjects (``positions`` are their global positions)."""
@@ -467,13 +483,14 @@ def _overlap_chunk(
     s_first, dim_first = s[order][first], pair_dim[order][first]
     s_dim_first, own_first = s_dim[order][first], own[order][first]
     touches = (dim_first > 0) & (total <= contact)
-    # A piece whose mean width 2·area/perimeter reaches `sliver` holds a disc that wide (area ≤
-    # perimeter × inradius), so only pairs below it can be slivers: those are decided on their
-    # whole intersection (no cut lines between parts).
-    thin = np.flatnonzero((dim_first == 2) & ~touches & (2.0 * total < sliver * rim))
+    # A piece whose mean width 2·area/perimeter reaches the widest a sliver may be holds a disc
+    # that wide (area ≤ perimeter × inradius), so only pairs below it can be slivers: those are
+    # decided on their whole intersection (no cut lines between parts).
+    widest = max(sliver, SLIVER_WIDTH_MAX_M) if bow > 0 else sliver
+    thin = np.flatnonzero((dim_first == 2) & ~touches & (2.0 * total < widest * rim))
     if len(thin):
-        feature = layer.geometries[key[first][thin] % n_features]
-        touches[thin] = _slivers(subj[s_first[thin]], feature, width=sliver)
+        touches[thin] = _slivers(subj[s_first[thin]], layer.geometries,
+                                 key[first][thin] % n_features, width=sliver, bow=bow)
     total[touches] = 0.0
     share = np.zeros(len(first))
     same = (dim_first == s_dim_first) & (own_first > 0)
@@ -492,14 +509,38 @@ def _overlap_chunk(
     return out
 
 
-def _slivers(subjects: np.ndarray, features: np.ndarray, *, width: float) -> np.ndarray:
-    """Whether the intersection of each subject with its feature is a sliver: no point of it
-    lies ``width / 2`` inside it (eroded by that much, nothing is left; its largest inscribed
-    disc is narrower than ``width``). Monotone: a larger subject never turns an overlap into
-    a sliver. GEOS clips each feature to the subject's envelope first, so large features stay
-    cheap; the features are not prepared (shared by threads, see :class:`PreparedLayer`)."""
-    common = shapely.intersection(subjects, features)
-    return shapely.is_empty(shapely.buffer(common, -width / 2))
+def _slivers(subjects: np.ndarray, features: np.ndarray, feature: np.ndarray, *, width: float,
+             bow: float) -> np.ndarray:
+    """Whether the intersection of each subject with its feature (``features[feature]``) is a
+    sliver: no point of it
+    lies half the sliver width inside it (eroded by that much, nothing is left; its largest
+    inscribed disc is narrower). The width is ``width``, or with a ``bow`` what reprojection
+    can leave along the longest edge of the pair (at most :data:`SLIVER_WIDTH_MAX_M`).
+    Monotone for a given width: a larger subject never turns an overlap into a sliver unless
+    it has a longer edge. GEOS clips each feature to the subject's envelope first, so large
+    features stay cheap; the features are not prepared (shared by threads, see
+    :class:`PreparedLayer`)."""
+    common = shapely.intersection(subjects, features[feature])
+    widths = np.full(len(common), width)
+    if bow > 0:
+        unique, where = np.unique(feature, return_inverse=True)
+        longest = np.maximum(_longest_edges(subjects), _longest_edges(features[unique])[where])
+        widths = np.clip(bow * np.square(longest), width, max(width, SLIVER_WIDTH_MAX_M))
+    return shapely.is_empty(shapely.buffer(common, -widths / 2))
+
+
+def _longest_edges(geoms: np.ndarray) -> np.ndarray:
+    """The length of the longest straight segment of each polygon's rings or line's parts."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if len(parts) and shapely.get_dimensions(parts).max() == 2:
+        parts, ring = shapely.get_rings(parts, return_index=True)
+        owner = owner[ring]
+    xy, line = shapely.get_coordinates(parts, return_index=True)
+    same = line[1:] == line[:-1]
+    segment = np.hypot(*np.diff(xy, axis=0).T)[same]
+    longest = np.zeros(len(geoms))
+    np.maximum.at(longest, owner[line[1:][same]], segment)
+    return longest
 
 
 def _inside_across_cuts(

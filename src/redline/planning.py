@@ -93,6 +93,10 @@ class Planning:
         The working CRS.
     crs_reason
         Why it was chosen.
+    source_crs
+        The CRS each vector layer was given in (kind → :class:`pyproj.CRS`): edges shared
+        across a geographic and a projected CRS bow apart once reprojected, which the overlap
+        tolerance allows for (:func:`redline.crs.reprojection_bow`).
     absent
         The kinds declared absent (a frozenset).
     region
@@ -229,6 +233,7 @@ class Planning:
             raise LayerError("planning layers do not match the canonical schema:\n  - "
                              + "\n  - ".join(problems))
         self.crs, self.crs_reason, self.region, lonlat = _working_crs(canonical, crs)
+        self.source_crs = {kind: CRS.from_user_input(gdf.crs) for kind, gdf in canonical.items()}
         self._layers: dict[str, gpd.GeoDataFrame] = {}
         repairs = []
         for kind, gdf in canonical.items():

@@ -16,7 +16,7 @@ import shapely
 
 from redline import schema
 from redline.io import staged, write_layer
-from redline.overlay import SLIVER_WIDTH_M
+from redline.overlay import SLIVER_WIDTH_M, SLIVER_WIDTH_MAX_M
 from redline.record import screening_record, write_record
 from redline.screening import OUTSIDE_TOLERANCE
 from redline.sites import write_sites
@@ -245,6 +245,7 @@ def assessment_table(
         "missing_layers": ", ".join(missing),
         "rules_disabled": ", ".join(disabled),
         "sliver_width_m": str(SLIVER_WIDTH_M),
+        "sliver_width_max_m": str(SLIVER_WIDTH_MAX_M),
     }
     return pd.DataFrame({"item": list(rows), "value": list(rows.values())})
 

@@ -33,6 +33,7 @@ from geopandas.array import from_shapely
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
+from redline.crs import reprojection_bow
 from redline.errors import ArgumentError, LayerError, RedlineWarning, RuleError
 from redline.geometry import prepare_subject_arrays
 from redline.overlay import PreparedLayer, near_pairs, overlap_pairs, pair_geometries
@@ -399,7 +400,8 @@ def screen_frame(
                                             crs=crs, extent=planning.extent,
                                             region=planning.region, stacklevel=2)
     run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
-               severity=_severities(ruleset, types))
+               severity=_severities(ruleset, types),
+               source_crs=crs if crs is not None else sites.crs)
 
     by_layer = ruleset.by_layer()
     overlap_layers = {kind for kind, _ in LAYER_OVERLAPS.values() if kind in planning}
@@ -681,6 +683,13 @@ class _Run:
     ruleset: RuleSet
     n_jobs: int | None
     severity: dict[str, np.ndarray]  # rule id → severity per site (see _severities)
+    source_crs: Any  # the CRS the sites were given in
+
+    def sliver_bow(self, layer: str) -> float:
+        """The overlap tolerance's bow between the sites and ``layer`` (see
+        :func:`redline.overlay.overlaps`)."""
+        crss = (self.source_crs, self.planning.source_crs.get(layer))
+        return reprojection_bow(crss, self.planning.region)
 
 
 def _vector_findings(
@@ -699,7 +708,8 @@ def _vector_findings(
         features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
-    found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs, geometries=True)
+    found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs, geometries=True,
+                                sliver_bow=run.sliver_bow(layer))
     contact = found_pairs["contact"]
     touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
     reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)
