@@ -112,6 +112,27 @@ def test_run_json(versions: tuple[Path, Path, Path], tmp_path: Path) -> None:
     assert json.loads(meta["redline_run"]) == record
 
 
+def test_verify_replays_absent_kinds_and_disabled_rules(versions: tuple[Path, Path, Path],
+                                                       tmp_path: Path) -> None:
+    """A run with --absent and --disable verifies: the re-run declares and disables the same."""
+    v1, _, sites = versions
+    planning = tmp_path / "planning"
+    shutil.copytree(v1.parent, planning)
+    manifest = planning / "manifest.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('[layers.scenic]\npath = "scenic.gpkg"\n', ""),
+                        encoding="utf-8")
+    assert "scenic" not in load_planning(manifest, absent=["scenic"]).kinds
+    out = tmp_path / "out"
+    screen_into(out, manifest, sites, "--absent", "scenic", "--disable", "LC-*,SLOPE-*")
+    options = read_record(out)["options"]
+    assert options["absent"] == ["scenic"]
+    assert "LC-FOREST" in options["disabled"] and "SLOPE-STEEP" in options["disabled"]
+    assert "not_assessed" not in verdicts(out).values()
+    result = verify(out)
+    assert (result.code, dict(result.changed_sites), result.other_changes) == (0, {}, ())
+
+
 def test_verify_same_then_changed_then_missing(versions: tuple[Path, Path, Path],
                                                tmp_path: Path) -> None:
     v1, v2, sites = versions

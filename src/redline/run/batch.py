@@ -208,7 +208,7 @@ def screen_file(
                 planning, ruleset, sites=sites_path, summary=writer.summary,
                 options={"layer": layer, "crs": None if crs is None else str(crs),
                          "fields": fields, "chunk_size": chunk_size, **dict(options or {})},
-                started=started, duration_s=time.perf_counter() - clock,
+                started=started, duration_s=time.perf_counter() - clock, disabled=disabled,
             ), tmp)
         finally:
             writer.close()

@@ -22,7 +22,8 @@ def verify(directory: str | os.PathLike[str]) -> Verification:
     """Re-run what an output folder's ``run.json`` describes and compare with its outputs.
 
     Every recorded input is hashed again (:func:`redline.record.input_changes`); the sites are
-    screened again with the recorded planning manifest, working CRS, rules and options, and the
+    screened again with the recorded planning manifest, working CRS, kinds declared absent,
+    rules, rules disabled and options, and the
     result is compared with the folder's ``sites.csv`` and ``findings.csv``
     (:func:`redline.record.compare_outputs`).
 
@@ -53,12 +54,13 @@ def verify(directory: str | os.PathLike[str]) -> Verification:
     options = record["options"]
     manifest = record["inputs"]["manifest"]
     planning = load_planning(manifest["path"] if manifest else None,
-                             crs=record["working_crs"]["wkt"])
+                             crs=record["working_crs"]["wkt"], absent=options.get("absent", ()))
     rules = load_rules(options.get("rules"))
     with tempfile.TemporaryDirectory(dir=directory, prefix=".verify-") as again:
         screen_file(record["inputs"]["sites"]["path"], again, planning=planning, rules=rules,
                     layer=options.get("layer"), crs=options.get("crs"),
-                    fields=options.get("fields"), chunk_size=options.get("chunk_size", 100_000))
+                    fields=options.get("fields"), chunk_size=options.get("chunk_size", 100_000),
+                    disable=options.get("disabled", ()))
         sites_changed, other = compare_outputs(directory, again)
     differ = bool(sites_changed or other or changed)
     return Verification(code=1 if differ else 0, changed_inputs=tuple(changed),
