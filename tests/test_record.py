@@ -17,6 +17,7 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
+import redline
 from conftest import LANDCOVER_CLASSES, frame, inside, square, world_vectors
 from redline import load_planning
 from redline.cli import app
@@ -131,6 +132,20 @@ def test_verify_replays_absent_kinds_and_disabled_rules(versions: tuple[Path, Pa
     assert "not_assessed" not in verdicts(out).values()
     result = verify(out)
     assert (result.code, dict(result.changed_sites), result.other_changes) == (0, {}, ())
+
+
+def test_verify_of_sites_screened_in_memory(versions: tuple[Path, Path, Path],
+                                            tmp_path: Path) -> None:
+    """Sites given as a GeoDataFrame have no file to read again: verify says so (exit 2)."""
+    v1, _, sites = versions
+    out = tmp_path / "out"
+    redline.screen(gpd.read_file(sites), load_planning(v1)).to_file(out)
+    result = verify(out)
+    assert result.code == 2
+    assert result.missing == ("sites: given in memory, not from a file",)
+    cli = runner.invoke(app, ["verify", str(out)])
+    assert cli.exit_code == 2
+    assert "given in memory" in cli.output
 
 
 def test_verify_same_then_changed_then_missing(versions: tuple[Path, Path, Path],

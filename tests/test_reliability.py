@@ -1270,6 +1270,8 @@ def test_the_bad_inputs_table_names_tests_that_exist() -> None:
     import test_boundary_points
     import test_one_maps
     import test_properties
+    import test_record
+    import test_review
     import test_sites
 
     table = Path(__file__).resolve().parents[1] / "docs" / "bad-inputs.md"
@@ -1279,8 +1281,9 @@ def test_the_bad_inputs_table_names_tests_that_exist() -> None:
         if line.startswith("| ") and not line.endswith("| test |")  # not a header
     ]
     modules = {"R": sys.modules[__name__], "P": test_properties, "S": test_sites,
-               "B": test_boundary_points, "O": test_one_maps}
-    named = [re.findall(r"`([RPSBO])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
+               "B": test_boundary_points, "O": test_one_maps, "V": test_review,
+               "D": test_record}
+    named = [re.findall(r"`([RPSBOVD])::(test_[\w*]+)(?:\[[^\]`]+\])?`", row) for row in rows]
     assert len(rows) > 50 and all(named), [r for r, n in zip(rows, named, strict=True) if not n]
     missing = [  # a name may be a glob: the tests of one case across entry points
         f"{m}::{pattern}"
