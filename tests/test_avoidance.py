@@ -77,6 +77,35 @@ def test_a_band_without_gap_is_crossed_at_its_width_and_the_evidence_says_so(
     assert straight["redlines_crossing_m"] == pytest.approx(200 * np.hypot(1000, 250) / 1000)
 
 
+@pytest.mark.parametrize("suffix", ["html", "docx"])
+def test_the_route_report_compares_the_alignments_and_quotes_the_evidence(
+    red_line_only: RuleSet, tmp_path, suffix: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """The chosen alignment's review report ends with the 比选 table (the crossing lengths of
+    both alignments) and the 不可避让论证 statement."""
+    planning = world((400, -3000, 600, 3000))
+    r = route((X0, Y0 + 150), (X0 + 1000, Y0 - 100), planning, width_m=20,
+              rules=red_line_only, resolution_m=10, alternatives=0, crs=4551, margin_m=500)
+    path = r.report(tmp_path / f"route.{suffix}")
+    if suffix == "docx":
+        import docx
+
+        document = docx.Document(str(path))
+        cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+        text = "\n".join([p.text for p in document.paragraphs] + cells)
+    else:
+        text = path.read_text(encoding="utf-8")
+    assert "八、避让比选与不可避让论证" in text
+    table = r.comparison()
+    crossing = "穿越生态保护红线 red line crossing m"
+    assert table["方案 alignment"].tolist() == ["chosen", "straight"]
+    for value in table[crossing]:
+        assert f"{value:,.2f}" in text  # 200-odd m for the chosen, 206.2 m for the straight
+    assert r.evidence["statement"].iloc[0] in text
+    assert table["结论 verdict"].tolist() == ["需审批/有条件 conditional"] * 2
+    assert text.count("需审批/有条件 conditional") >= 3  # the verdict section and both rows
+
+
 def test_alternatives_are_distinct_and_each_is_screened_as_reported(
     red_line_only: RuleSet,
 ) -> None:
@@ -197,6 +226,6 @@ def test_cli_route_writes_comparison_evidence_and_map(tmp_path) -> None:  # type
     assert done.exit_code == 0, done.output
     out = tmp_path / "route"
     assert {"alignments.gpkg", "comparison.csv", "crossings.csv", "evidence.csv",
-            "map.html"} <= {p.name for p in out.iterdir()}
+            "map.html", "report.html"} <= {p.name for p in out.iterdir()}
     lines = gpd.read_file(out / "alignments.gpkg", layer="centrelines")
     assert list(lines["alignment"][:2]) == ["chosen", "straight"]

@@ -187,9 +187,38 @@ class Route:
         kwargs.setdefault("title", "线性工程比选 Route alternatives")
         return screening_map(self.screening, **kwargs)
 
+    def report(self, path: str | Path) -> Path:
+        """Write the chosen alignment's review report, with the alignments compared (比选) and
+        the evidence of a 不可避让论证 as its avoidance section; the suffix picks the format.
+
+        Parameters
+        ----------
+        path
+            ``.html``, ``.pdf`` or ``.docx`` (see :func:`redline.review.write_report`).
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> page = _example().report(Path(tempfile.mkdtemp()) / "route.html")
+        >>> text = page.read_text(encoding="utf-8")
+        >>> "避让比选" in text and "straight" in text
+        True
+        """
+        from redline.review import write_report
+
+        chosen = str(self.alignments["alignment"].iloc[0])
+        return write_report(self.screening, chosen, path, comparison=self.comparison(),
+                            evidence=tuple(self.evidence["statement"]))
+
     def to_file(self, directory: str | Path) -> dict[str, Path]:
-        """Write the alignments (GeoPackage), the comparison, crossings and evidence (CSV)
-        and the screening of the alignments into ``directory``.
+        """Write the alignments (GeoPackage), the comparison, crossings and evidence (CSV),
+        the chosen alignment's report (HTML, :meth:`report`) and the screening of the
+        alignments into ``directory``.
 
         Parameters
         ----------
@@ -225,6 +254,7 @@ class Route:
                 path = folder / f"{role}.csv"
                 table.to_csv(path, index=False, encoding=CSV_ENCODING)
                 paths[role] = path
+            paths["report"] = self.report(folder / "report.html")
         paths = {role: directory / path.name for role, path in paths.items()}
         paths.update(write_screening(self.screening, directory / "screening"))
         return paths

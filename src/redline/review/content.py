@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,10 @@ class SiteReview:
         The CRS of the sites as given, and the headings of the two coordinate columns.
     planning_name, ruleset
         What the site was screened against (``"id version"`` of the ruleset).
+    comparison, evidence
+        Avoidance (避让比选), when the site is one of several alternatives compared: the
+        comparison table (e.g. :meth:`redline.avoidance.Route.comparison`) and the statements
+        of a 不可避让论证; empty otherwise (the report then has no such section).
     record
         The run record (:func:`redline.record.run_record`) for the footer.
     site, working_geometry
@@ -124,6 +128,8 @@ class SiteReview:
     point_axes: tuple[str, str]
     planning_name: str
     ruleset: str
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evidence: tuple[str, ...] = ()
     record: Mapping[str, Any] = field(default_factory=dict)
     site: gpd.GeoDataFrame = field(default_factory=gpd.GeoDataFrame, repr=False)
     working_geometry: shapely.Geometry | None = field(default=None, repr=False)
@@ -238,7 +244,9 @@ class SiteReview:
 
 
 def site_review(screening: Screening, site_id: str,
-                record: Mapping[str, Any] | None = None) -> SiteReview:
+                record: Mapping[str, Any] | None = None, *,
+                comparison: pd.DataFrame | None = None,
+                evidence: Sequence[str] = ()) -> SiteReview:
     """Gather what the report on one site of a screening shows.
 
     Parameters
@@ -249,6 +257,9 @@ def site_review(screening: Screening, site_id: str,
         The site.
     record
         The run record for the footer; default :func:`redline.record.screening_record`.
+    comparison, evidence
+        The alternatives compared and the statements of the evidence, for the report's
+        avoidance section (see :class:`SiteReview`); none by default.
 
     Returns
     -------
@@ -318,6 +329,8 @@ def site_review(screening: Screening, site_id: str,
         point_axes=axes,
         planning_name=screening.planning.name,
         ruleset=f"{screening.rules.id} {screening.rules.version}",
+        comparison=comparison if comparison is not None else pd.DataFrame(),
+        evidence=tuple(evidence),
         record=record if record is not None else screening_record(screening),
         site=site,
         working_geometry=working,

@@ -30,6 +30,8 @@ from redline.review.content import FINDING_HEADINGS, NEAREST_HEADINGS, SiteRevie
 from redline.review.inset import CJK_FONTS, INSET_RADIUS_M, map_inset
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from redline.screening import Screening
 
 __all__ = ["REPORT_FORMATS", "browser", "report_html", "write_report", "write_reports"]
@@ -38,6 +40,8 @@ __all__ = ["REPORT_FORMATS", "browser", "report_html", "write_report", "write_re
 REPORT_FORMATS = ("html", "pdf", "docx")
 #: Environment variable naming the browser used for PDF (a Chromium-family executable).
 BROWSER_ENV = "REDLINE_BROWSER"
+#: Heading of the avoidance section (reports with alternatives compared).
+AVOIDANCE_HEADING = "八、避让比选与不可避让论证 Alternatives compared, and the evidence"
 #: Browsers looked for on the PATH, then at the usual Windows and macOS places.
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
              "msedge", "microsoft-edge")
@@ -109,7 +113,7 @@ def report_html(review: SiteReview, inset: bytes | None) -> str:
         r=review, inset=base64.b64encode(inset).decode("ascii") if inset else None,
         fmt=_number, pct=_share, dist=_distance, coord=_coordinate(review),
         finding_headings=FINDING_HEADINGS, nearest_headings=NEAREST_HEADINGS,
-        radius_km=f"{INSET_RADIUS_M / 1000:g}",
+        radius_km=f"{INSET_RADIUS_M / 1000:g}", avoidance_heading=AVOIDANCE_HEADING,
     )
 
 
@@ -283,13 +287,21 @@ def _docx(review: SiteReview, inset: bytes | None, path: Path) -> None:
     table(([p["part"], p["ring"], p["point"], coord(p["x"]), coord(p["y"])]
            for p in review.boundary_points.to_dict("records")),
           header=["部件 part", "圈号 ring", "点号 point", *review.point_axes])
+    if len(review.comparison) or review.evidence:
+        document.add_heading(AVOIDANCE_HEADING, level=2)
+        if len(review.comparison):
+            table((map(_number, row) for row in review.comparison.itertuples(index=False)),
+                  header=[str(c) for c in review.comparison.columns])
+        for statement in review.evidence:
+            document.add_paragraph(statement)
     document.add_heading("运行记录 Run record", level=2)
     table(review.record_rows())
     document.save(str(path))
 
 
 def write_report(screening: Screening, site_id: str, path: str | os.PathLike[str], *,
-                 record: Mapping[str, Any] | None = None) -> Path:
+                 record: Mapping[str, Any] | None = None,
+                 comparison: pd.DataFrame | None = None, evidence: Sequence[str] = ()) -> Path:
     """Write one site's review report; the suffix of ``path`` picks the format.
 
     Parameters
@@ -304,6 +316,9 @@ def write_report(screening: Screening, site_id: str, path: str | os.PathLike[str
     record
         The run record for the footer (default: the screening's own,
         :func:`redline.record.screening_record`).
+    comparison, evidence
+        An avoidance section (避让比选): the alternatives compared and the statements of a
+        不可避让论证 (:meth:`redline.avoidance.Route.report` gives them); none by default.
 
     Returns
     -------
@@ -327,7 +342,8 @@ def write_report(screening: Screening, site_id: str, path: str | os.PathLike[str
     >>> "NR-CORE" in out.read_text(encoding="utf-8")
     True
     """
-    review = site_review(screening, site_id, record=record)
+    review = site_review(screening, site_id, record=record, comparison=comparison,
+                         evidence=evidence)
     return _write(review, map_inset(screening, review), Path(path))
 
 
