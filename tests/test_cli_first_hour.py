@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from redline import datasets, read_sites
+from redline import datasets, load_planning, read_sites
 from redline.cli import RULES_TABLE_COLUMNS, app
 from redline.errors import RedlineWarning
 from redline.io import read_layer, write_layer
@@ -110,15 +110,25 @@ def test_3_the_one_map_is_named_and_the_sample_warns(tmp_path):
         "one map: 吉林省生态城镇化“一张图”示例数据 (illustrative sample, not official) — "
         "illustrative sample, not official data; ruleset: jilin 2.0")
     assert "warning: the one map" in shown.stderr and "--planning MANIFEST" in shown.stderr
-    summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding=CSV_ENCODING)
-    assert set(summary["ruleset"]) == {"jilin 2.0"} and set(summary["illustrative"]) == {"yes"}
+    name = "吉林省生态城镇化“一张图”示例数据 (illustrative sample, not official)"
+    for table in ("summary", "sites", "findings", "three_lines"):
+        read = pd.read_csv(tmp_path / "out" / f"{table}.csv", encoding=CSV_ENCODING)
+        assert read.columns[-3:].tolist() == ["planning", "illustrative", "ruleset"], table
+        assert set(read["ruleset"]) == {"jilin 2.0"}, table
+        assert set(read["illustrative"]) == {"yes"} and set(read["planning"]) == {name}, table
+    assessment = pd.read_csv(tmp_path / "out" / "assessment.csv", encoding=CSV_ENCODING)
+    assert assessment.set_index("item").loc[["planning", "ruleset"], "value"].tolist() == [
+        name, "jilin 2.0"]
 
 
 def test_4_classify_creates_its_output_folder(tmp_path):
     out = tmp_path / "new_folder" / "deeper" / "parcels.gpkg"
     done = run("classify", datasets.get_path("parcels"), "--out", out, "-q")
     assert done.exit_code == 0, done.output
-    assert len(gpd.read_file(out)) == 3272
+    parcels = gpd.read_file(out)
+    assert len(parcels) == 3272
+    assert set(parcels["planning"]) == {load_planning().name}  # which one map, in the file
+    assert set(parcels["illustrative"]) == {"yes"}
     failed = run("classify", tmp_path / "missing.csv", "--out", tmp_path / "n2" / "p.gpkg")
     assert failed.exit_code == 2 and not (tmp_path / "n2").exists()
 

@@ -318,7 +318,9 @@ def classify(
                 data = to_dask(data, client)
             result = run_classify(data, one_map, progress=not quiet)
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_layer(result, out)
+        about = {"planning": one_map.name or "(unnamed one map)",
+                 "illustrative": "yes" if one_map.illustrative else "no"}
+        write_layer(result.assign(**about), out, metadata=about)
     except RedlineError as err:
         if created and out.parent.is_dir() and not any(out.parent.iterdir()):
             out.parent.rmdir()

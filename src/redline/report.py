@@ -30,6 +30,7 @@ __all__ = [
     "BOUNDARY_POINTS_FILE",
     "OUTPUT_FILES",
     "assessment_table",
+    "per_site_tables",
     "provenance",
     "three_lines_table",
     "write_screening",
@@ -198,6 +199,39 @@ def provenance(screening: Screening) -> dict[str, str]:
     }
 
 
+def per_site_tables(screening: Screening) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a screening that hold rows per site or finding — ``sites``,
+    ``findings`` and ``three_lines`` — each ending with the :func:`provenance` columns, so that
+    a table read on its own still names the one map and the ruleset.
+
+    Parameters
+    ----------
+    screening
+        The result of :func:`redline.screen`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Role (as in :data:`OUTPUT_FILES`) → table, without geometry.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from redline import datasets, screen
+    >>> tables = per_site_tables(screen(gpd.read_file(datasets.get_path("sites")).head(2)))
+    >>> tables["findings"].columns[-3:].tolist(), tables["sites"]["ruleset"].iloc[0]
+    (['planning', 'illustrative', 'ruleset'], 'jilin 2.0')
+    """
+    about = provenance(screening)
+    sites = pd.DataFrame(screening.sites).reset_index(drop=True)
+    tables = {
+        "sites": sites.drop(columns=screening.sites.geometry.name),
+        "findings": pd.DataFrame(screening.findings.drop(columns="geometry")),
+        "three_lines": screening.three_lines(),
+    }
+    return {role: table.assign(**about) for role, table in tables.items()}
+
+
 def _known(sites: pd.DataFrame) -> np.ndarray:
     """What the findings in hand say, in both languages (blank where nothing was assessed)."""
     known = sites["known_verdict"] if "known_verdict" in sites else sites["verdict"]
@@ -208,9 +242,9 @@ def _known(sites: pd.DataFrame) -> np.ndarray:
 def assessment_table(
     planning: Planning, rules: RuleSet, disabled: Sequence[str] = ()
 ) -> pd.DataFrame:
-    """What a screening assessed against, for its output folder (``assessment.csv``): the
-    working CRS and why, the layers loaded, declared absent and missing, the rules disabled
-    and the overlap tolerance.
+    """What a screening assessed against, for its output folder (``assessment.csv``): the one
+    map and the ruleset, the working CRS and why, the layers loaded, declared absent and
+    missing, the rules disabled and the overlap tolerance.
 
     Parameters
     ----------
@@ -238,6 +272,8 @@ def assessment_table(
     order = [*schema.VECTOR_KINDS, *schema.RASTER_KINDS]
     missing = [k for k in order if k in needed and k not in planning and k not in planning.absent]
     rows = {
+        "planning": planning.name or "(unnamed one map)",
+        "ruleset": f"{rules.id} {rules.version}",
         "working_crs": planning.crs.name,
         "working_crs_reason": planning.crs_reason,
         "layers": ", ".join(planning.kinds),
@@ -258,8 +294,9 @@ def write_screening(
     ``run.json`` records the run (:func:`redline.record.screening_record`). The files are
     staged and moved into place together (:func:`redline.io.staged`): a failure
     leaves earlier outputs in ``directory`` as they were. CSVs are UTF-8 with a byte-order mark
-    (:data:`CSV_ENCODING`) so that Excel reads the Chinese text. ``summary.csv`` and the
-    GeoPackage's layer metadata name the one map and the ruleset (:func:`provenance`).
+    (:data:`CSV_ENCODING`) so that Excel reads the Chinese text. Every CSV but
+    ``assessment.csv`` ends with columns naming the one map and the ruleset, and the
+    GeoPackage's layer metadata holds them (:func:`provenance`).
 
     Parameters
     ----------
@@ -288,14 +325,12 @@ def write_screening(
     """
     directory = Path(directory)
     sites = gpd.GeoDataFrame(screening.sites).reset_index(drop=True)
+    about = provenance(screening)
     tables = {
-        "sites": pd.DataFrame(sites.drop(columns=sites.geometry.name)),
-        "findings": pd.DataFrame(screening.findings.drop(columns="geometry")),
-        "three_lines": screening.three_lines(),
-        "summary": screening.summary().assign(**provenance(screening)),
+        **per_site_tables(screening),
+        "summary": screening.summary().assign(**about),
         "assessment": assessment_table(screening.planning, screening.rules, screening.disabled),
     }
-    about = provenance(screening)
     with staged(directory) as folder:  # all files move into place together, or none
         gpkg = folder / OUTPUT_FILES["geopackage"]
         write_layer(sites, gpkg, layer="sites", metadata=about)

@@ -28,7 +28,13 @@ from redline.errors import LayerError
 from redline.io import staged, write_layer
 from redline.planning import Planning, as_planning
 from redline.record import run_record, write_record
-from redline.report import CSV_ENCODING, OUTPUT_FILES, assessment_table, provenance
+from redline.report import (
+    CSV_ENCODING,
+    OUTPUT_FILES,
+    assessment_table,
+    per_site_tables,
+    provenance,
+)
 from redline.rules import RuleSet, as_ruleset
 from redline.run.executors import broadcast, check_jobs, dask_map, to_dask
 from redline.run.parts import Part, concat_screenings, screen_part
@@ -278,12 +284,7 @@ class _Writer:
             self._layer(findings, "findings")
         elif self.empty_findings is None:
             self.empty_findings = findings
-        tables = {
-            "sites": pd.DataFrame(sites.drop(columns=sites.geometry.name)),
-            "findings": pd.DataFrame(findings.drop(columns="geometry")),
-            "three_lines": screening.three_lines(),
-        }
-        for role, table in tables.items():
+        for role, table in per_site_tables(screening).items():
             self._csv(role, table)
         summary = screening.summary()
         if self.summary.empty:
