@@ -307,3 +307,25 @@ def test_threads_can_share_one_extent() -> None:
             outs = list(pool.map(check, [sites] * 4))
         assert all(out[NOT_ASSESSED_COLUMN].isna().all() for out in outs)
     assert not shapely.is_prepared(ring)
+
+
+def test_a_feature_geos_cannot_repair_does_not_fail_the_layer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GEOS's structure method has raised a TopologyException on a degenerate ring (seen once
+    in the Hypothesis search of test_properties): that feature alone goes to the linework
+    method, the other repairs stand."""
+    real = shapely.make_valid
+
+    def structure_fails_on_the_bowtie(geoms, method="linework", **kwargs):  # type: ignore[no-untyped-def]
+        if method == "structure" and any(BOWTIE.equals(g) for g in np.atleast_1d(geoms)):
+            raise shapely.errors.GEOSException("TopologyException: side location conflict")
+        return real(geoms, method=method, **kwargs)
+
+    monkeypatch.setattr(shapely, "make_valid", structure_fails_on_the_bowtie)
+    with pytest.warns(RedlineWarning):
+        fixed, log = repair(layer([BOWTIE, HOLE_OUTSIDE], fid=["a", "b"]), source="x",
+                            family="polygon", id_column="fid")
+    assert fixed.geometry.is_valid.all()
+    assert fixed.geometry.area.tolist() == [2.0, 5.0]  # the bowtie's two triangles, by linework
+    assert log.feature_id.tolist() == ["a", "b"]

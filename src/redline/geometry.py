@@ -505,13 +505,11 @@ def _structure(geoms: np.ndarray) -> np.ndarray:
     >>> _structure(np.array([spike]))[0].area
     0.5
     """
-    fixed = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    fixed = _structure_each(geoms)
     polygonal = shapely.get_dimensions(geoms) == 2
     multi = shapely.get_type_id(geoms) != shapely.GeometryType.POLYGON
     for i in np.flatnonzero(polygonal & (multi | ~shapely.is_valid(fixed))):
-        pieces = shapely.make_valid(
-            shapely.get_parts(geoms[i]), method="structure", keep_collapsed=False
-        )
+        pieces = _structure_each(shapely.get_parts(geoms[i]))
         fixed[i] = shapely.union_all(_flat_parts(pieces)[0], grid_size=_REPAIR_GRID_M)
     # The structure method can read a ring with a spike back along its first edge as collapsed
     # and return nothing at all; the linework method still finds the enclosed area then.
@@ -525,6 +523,22 @@ def _structure(geoms: np.ndarray) -> np.ndarray:
         if len(kept):
             fixed[i] = shapely.union_all(kept, grid_size=_REPAIR_GRID_M)
     return fixed
+
+
+def _structure_each(geoms: np.ndarray) -> np.ndarray:
+    """``make_valid(method="structure")`` of each geometry; one GEOS cannot repair (a
+    TopologyException on a degenerate ring) comes back empty, for the linework method to try
+    (:func:`_structure`), instead of failing the whole layer."""
+    try:
+        return shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(geoms), dtype=object)
+        for i, geom in enumerate(geoms):
+            try:
+                out[i] = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+            except shapely.errors.GEOSException:
+                out[i] = shapely.Polygon()
+        return out
 
 
 def _part_dimensions(geoms: np.ndarray) -> np.ndarray:
