@@ -505,6 +505,23 @@ def test_a_thin_real_overlap_along_a_long_edge_is_reported(offset: float, site_c
     assert result.sites["verdict"].iloc[0] == "prohibited"
 
 
+def test_a_long_edge_elsewhere_on_the_feature_widens_nothing() -> None:
+    """The bow allowance reads the feature's edges where the site meets it: a site drawn in
+    longitude/latitude reaching 10 cm over the 2 km eastern edge (bow 8.6 cm) of a red line
+    whose northern and southern edges are 4 km long (bow 34 cm) occupies it."""
+    x, y = CENTRE
+    feature = shapely.box(x, y - 2_000, x + 4_000, y)
+    planning = Planning(redlines=gpd.GeoDataFrame(geometry=[feature], crs=4551),
+                        absent=OTHER_KINDS)
+    site = shapely.box(x + 4_000 - 0.10, y - 1_500, x + 4_040, y - 500)
+    sites = gpd.GeoDataFrame(geometry=[site], crs=4551).to_crs(4490)
+    expected = shapely.intersection(sites.to_crs(4551).geometry.iloc[0], feature).area
+    assert expected == pytest.approx(100.0, rel=0.05)
+    result = screen(sites, planning, rules=RULES, disable=NO_RASTERS)
+    assert result.layer_overlaps["redlines"].iloc[0] == pytest.approx(expected, rel=1e-9)
+    assert result.sites["verdict"].iloc[0] == "prohibited"
+
+
 @pytest.mark.parametrize("working", [None, "EPSG:4551", "EPSG:4530",
                                      "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=GRS80"])
 def test_the_sample_under_any_working_crs(working: str | None, full_run: redline.Screening

@@ -320,8 +320,8 @@ def overlaps(
     sliver_bow
         How far reprojection can bow a shared edge apart per square metre of its length (1/m,
         :func:`redline.crs.reprojection_bow`): an intersection is also a sliver when nowhere
-        ``sliver_bow · L²`` wide, ``L`` the longest edge of the subject or the feature (at most
-        :data:`SLIVER_WIDTH_MAX_M`).
+        ``sliver_bow · L²`` wide, ``L`` the longest edge of the subject or of the feature where
+        it meets the subject's bounding box (at most :data:`SLIVER_WIDTH_MAX_M`).
     progress
         Show a ``tqdm`` progress bar over chunks.
 
@@ -523,23 +523,46 @@ def _slivers(subjects: np.ndarray, features: np.ndarray, feature: np.ndarray, *,
     common = shapely.intersection(subjects, features[feature])
     widths = np.full(len(common), width)
     if bow > 0:
-        unique, where = np.unique(feature, return_inverse=True)
-        longest = np.maximum(_longest_edges(subjects), _longest_edges(features[unique])[where])
+        longest = np.maximum(_longest_edges(subjects), _edges_near(features, feature, subjects))
         widths = np.clip(bow * np.square(longest), width, max(width, SLIVER_WIDTH_MAX_M))
     return shapely.is_empty(shapely.buffer(common, -widths / 2))
 
 
-def _longest_edges(geoms: np.ndarray) -> np.ndarray:
-    """The length of the longest straight segment of each polygon's rings or line's parts."""
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end ``(n, 2)`` of every straight segment of the geometries' rings (polygons)
+    or parts (lines), and the position of the geometry each belongs to."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
     if len(parts) and shapely.get_dimensions(parts).max() == 2:
         parts, ring = shapely.get_rings(parts, return_index=True)
         owner = owner[ring]
     xy, line = shapely.get_coordinates(parts, return_index=True)
-    same = line[1:] == line[:-1]
-    segment = np.hypot(*np.diff(xy, axis=0).T)[same]
+    same = np.flatnonzero(line[1:] == line[:-1])
+    return xy[same], xy[same + 1], owner[line[same]]
+
+
+def _longest_edges(geoms: np.ndarray) -> np.ndarray:
+    """The length of the longest straight segment of each geometry (see :func:`_segments`)."""
+    start, end, owner = _segments(geoms)
     longest = np.zeros(len(geoms))
-    np.maximum.at(longest, owner[line[1:][same]], segment)
+    np.maximum.at(longest, owner, np.hypot(*(end - start).T))
+    return longest
+
+
+def _edges_near(features: np.ndarray, feature: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+    """For each subject, the length of the longest segment of its feature
+    (``features[feature]``) that reaches the subject's bounding box: the edges an intersection
+    with the subject can run along (a long edge elsewhere on the feature bows nothing here)."""
+    longest = np.zeros(len(subjects))
+    boxes = shapely.bounds(subjects)
+    for position in np.unique(feature):
+        start, end, _ = _segments(features[position : position + 1])
+        low, high = np.minimum(start, end), np.maximum(start, end)
+        length = np.hypot(*(end - start).T)
+        for i in np.flatnonzero(feature == position):
+            xmin, ymin, xmax, ymax = boxes[i]
+            near = ((high[:, 0] >= xmin) & (low[:, 0] <= xmax)
+                    & (high[:, 1] >= ymin) & (low[:, 1] <= ymax))
+            longest[i] = length[near].max(initial=0.0)
     return longest
 
 
