@@ -76,9 +76,10 @@ __all__ = [
 ]
 
 #: Fewest sites for which :func:`screen` forks worker processes; smaller batches use the
-#: overlay engine's threads. Starting the workers costs ~0.3 s: on 2 idle cores forking
-#: gave 0.85x at 5,000 sites, 1.1x at 10,000, 1.9x at 20,000 and 1.7x at 100,000.
-FORK_MIN_SITES = 20_000
+#: overlay engine's threads. Starting the workers and sending results back costs ~0.3 s: on 2
+#: idle cores (2026-12-05, the sample one map, benchmark sites) forking gave 0.98x at 20,000
+#: sites, 1.06x at 30,000, 1.17x at 40,000, 1.49x at 60,000 and 1.52x at 80,000.
+FORK_MIN_SITES = 30_000
 #: The same for :func:`classify` (parcels take ~5 µs each): forking gave 1.2x at
 #: 50,000 parcels, 1.6x at 100,000 and 1.8x at 1,000,000 (threads: 1.1x).
 FORK_MIN_PARCELS = 50_000
