@@ -97,7 +97,9 @@ def layer_data(page: str, name: str) -> dict[str, Any]:
         data = _decode_after(page, "redline.addSites(")
         if name == "sites":
             return _features(data)
-        overlaps = [o for found in data["o"] if found for o in found.split(",")]
+        # an overlap of a code alone is the whole site: its outline
+        overlaps = [o if len(o) > 1 else o + data["g"][i]
+                    for i, found in enumerate(data["o"]) if found for o in found.split(",")]
         return {
             "features": [
                 {"geometry": _geometry(o[1:]), "properties": {"k": data["os"][int(o[0])]}}
@@ -267,6 +269,29 @@ def test_finding_overlaps_are_drawn_on_top_strictest_last(
     core_site = world_screening.sites.set_index("site_id").loc["core", "geometry"]
     core_overlap = next(f for f in findings if f["properties"]["k"] == "prohibited")
     assert shapely.hausdorff_distance(drawn(core_overlap), core_site) < 0.15  # rounding only
+    # the core site lies wholly inside the feature it overlaps: its overlap is its own outline,
+    # sent as the severity's code alone
+    data = _decode_after(world_page, "redline.addSites(")
+    found = world_screening.findings.query("site_id == 'core' and overlap_m2 > 0")
+    assert (found["overlap_share"] > 1 - 1e-9).all()
+    assert data["o"][data["c"]["i"].index("core")] == str(data["os"].index("prohibited"))
+
+
+def test_a_site_wholly_inside_several_features_sends_its_outline_once(
+    sample_screening: Screening,
+) -> None:
+    """Findings whose overlap is the whole site (inside a red line, a reserve's core, forest
+    land, …) are drawn as the site's outline once, in the strictest severity."""
+    found = sample_screening.findings
+    whole = found[(found["overlap_share"] > 1 - 1e-9) & (found["overlap_m2"] > 0)]
+    counts = whole.groupby("site_id")["severity"].agg(["size", "nunique"])
+    site_id = counts[(counts["size"] >= 3) & (counts["nunique"] >= 2)].index[0]
+    data = _decode_after(render(screening_map(sample_screening)), "redline.addSites(")
+    codes = data["o"][data["c"]["i"].index(site_id)].split(",")
+    strictest = min(whole.loc[whole["site_id"] == site_id, "severity"],
+                    key=schema.severity_rank)
+    assert str(data["os"].index(strictest)) in codes
+    assert sum(len(c) == 1 for c in codes) == 1  # the outline once, not once per finding
 
 
 def test_display_simplification_stays_within_tolerance(sample_screening: Screening) -> None:

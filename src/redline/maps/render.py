@@ -357,25 +357,30 @@ def screening_map(
     order = np.argsort(-shown["severity"].map(schema.severity_rank).to_numpy(), kind="stable")
     shown = shown.iloc[order]
     # Per site, its overlaps as "<severity code><geometry>" joined by ","; codes count from
-    # the mildest severity, so the page can draw the strictest last.
+    # the mildest severity, so the page can draw the strictest last. An overlap that is the
+    # whole site is its code alone (the page draws the site's outline); one geometry several
+    # findings share is drawn once, in the strictest severity.
     severities = [v for v in reversed(schema.SEVERITIES) if v in set(shown["severity"])]
     code = {v: str(i) for i, v in enumerate(severities)}
-    per_site_overlaps: list[list[str]] = [[] for _ in range(len(keep))]
-    for site, severity, geometry in zip(
-        site_of[drawn][order].astype(int).tolist(),
-        shown["severity"],
-        encode_geometries(_simplified(shown.geometry, simplify_m, planning.crs).values),
-        strict=True,
-    ):
+    outlines = encode_geometries(shapes)
+    at = site_of[drawn][order].astype(int)
+    whole = (shown["overlap_share"].to_numpy() >= 1.0 - 1e-9) & np.array(
+        [outlines[s] is not None for s in at.tolist()], dtype=bool)
+    encoded = np.full(len(shown), "", dtype=object)
+    encoded[~whole] = encode_geometries(
+        _simplified(shown.geometry[~whole], simplify_m, planning.crs).values)
+    per_site_overlaps: list[dict[str, str]] = [{} for _ in range(len(keep))]
+    for site, severity, geometry in zip(at.tolist(), shown["severity"], encoded, strict=True):
         if geometry is not None:
-            per_site_overlaps[site].append(code[severity] + geometry)
+            per_site_overlaps[site][geometry] = code[severity]  # mildest first: strictest stays
     builder.used["findings"] = set(shown["severity"])
     builder.add_sites(
         {
-            "g": encode_geometries(shapes),
+            "g": outlines,
             "p": encode_points(shapely.get_coordinates(shapely.point_on_surface(lonlat[keep]))),
             "b": _dot_zoom(lonlat[keep], shapes).tolist(),
-            "o": [",".join(found) if found else None for found in per_site_overlaps],
+            "o": [",".join(c + g for g, c in sorted(found.items(), key=lambda gc: gc[1]))
+                  if found else None for found in per_site_overlaps],
             "os": severities,
             **columns(table, dictionary=["k", "kv", "t"]),
         }

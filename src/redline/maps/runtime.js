@@ -302,7 +302,10 @@
     var styles = R.config.palettes.sites, severities = R.config.palettes.findings;
     cell.sites.forEach(function (i) {
       if (data.g[i]) addShapes(polygons, data.g[i], styles[site(i).k].style, site(i), true);
-      if (data.o[i]) overlaps.push.apply(overlaps, data.o[i].split(","));
+      // an overlap of a code alone is the whole site: its outline
+      if (data.o[i]) data.o[i].split(",").forEach(function (o) {
+        overlaps.push(o.length > 1 ? o : o + data.g[i]);
+      });
     });
     // Mildest first (codes count from the mildest), so the strictest overlap lies on top.
     overlaps.sort(function (a, b) { return a.charCodeAt(0) - b.charCodeAt(0); });
