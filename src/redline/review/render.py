@@ -290,7 +290,7 @@ def _docx(review: SiteReview, inset: bytes | None, path: Path) -> None:
     if len(review.comparison) or review.evidence:
         document.add_heading(AVOIDANCE_HEADING, level=2)
         if len(review.comparison):
-            table((map(_number, row) for row in review.comparison.itertuples(index=False)),
+            table(([_number(v) for v in row] for row in review.comparison.itertuples(index=False)),
                   header=[str(c) for c in review.comparison.columns])
         for statement in review.evidence:
             document.add_paragraph(statement)
