@@ -452,6 +452,9 @@ def test_crs_order_and_chunks_change_nothing(
         "MULTIPOLYGON (((0 1, -1 -1, 3 2, 0 1)), ((-1 -1, 3 2, 1 -1, -2 0, -1 -1)))"
     )
 )
+@example(  # GEOS's structure method drops the face (1 0, 0 -1, 2 0) of a ring run thrice
+    feature=shapely.from_wkt("POLYGON ((0 0, 1 0, 0 -1, 2 0, 0 -1, 0 0, 2 0, 0 -1, 0 0))")
+)
 def test_repair_never_shrinks_a_protected_area(feature: Polygon | MultiPolygon) -> None:
     """Every point the author drew inside a feature (and off its edges) stays inside the
     repaired feature, whatever the raw feature's faults."""

@@ -492,7 +492,7 @@ def _structure(geoms: np.ndarray) -> np.ndarray:
     --------
     >>> twice = shapely.Polygon([(0, 1), (0, 0), (1, -1), (0, -1), (0, 0), (1, -1)])
     >>> once = shapely.make_valid(twice, method="structure", keep_collapsed=False)
-    >>> bool(once.is_valid), _structure(np.array([twice]))[0].wkt
+    >>> bool(once.is_valid), _structure(np.array([twice]))[0].normalize().wkt
     (False, 'POLYGON ((0 -1, 0 0, 0 1, 1 -1, 0 -1))')
     >>> parts = shapely.from_wkt("MULTIPOLYGON (((0 1, -1 -1, 3 2, 0 1)), "
     ...                         "((-1 -1, 3 2, 1 -1, -2 0, -1 -1)))")
@@ -512,16 +512,22 @@ def _structure(geoms: np.ndarray) -> np.ndarray:
         pieces = _structure_each(shapely.get_parts(geoms[i]))
         fixed[i] = shapely.union_all(_flat_parts(pieces)[0], grid_size=_REPAIR_GRID_M)
     # The structure method can read a ring with a spike back along its first edge as collapsed
-    # and return nothing at all; the linework method still finds the enclosed area then.
-    # (GEOS refuses some degenerate rings outright: those stay empty and are refused later.)
-    for i in np.flatnonzero(polygonal & shapely.is_empty(fixed) & ~shapely.is_empty(geoms)):
+    # and return nothing at all, or drop a face a ring running back over its own edges encloses.
+    # Without holes, the linework method's faces (odd crossing parity, so odd winding) all lie
+    # inside the drawn rings: they are added. (With holes, parity would fill a hole that shares
+    # the shell's edges. GEOS refuses some degenerate rings outright: those stay empty and are
+    # refused later.)
+    holes = np.array([shapely.get_num_interior_rings(shapely.get_parts(g)).sum() if p else 0
+                      for g, p in zip(geoms, polygonal, strict=True)])
+    for i in np.flatnonzero(polygonal & ~shapely.is_empty(geoms) & (holes == 0)):
         try:
             parts = shapely.get_parts(shapely.make_valid(geoms[i], method="linework"))
+            kept = parts[shapely.get_dimensions(parts) == 2]
+            if len(kept):
+                fixed[i] = shapely.union_all(
+                    [*_flat_parts(np.array([fixed[i]]))[0], *kept], grid_size=_REPAIR_GRID_M)
         except shapely.errors.GEOSException:
             continue
-        kept = parts[shapely.get_dimensions(parts) == 2]
-        if len(kept):
-            fixed[i] = shapely.union_all(kept, grid_size=_REPAIR_GRID_M)
     return fixed
 
 
