@@ -218,3 +218,24 @@ def test_diagnose_degrees_outside_the_region() -> None:
     message = diagnose_crs((100.0, 30.0, 101.0, 31.0), CRS.from_epsg(4490), JILIN_LONLAT_BOUNDS)
     assert message == ("the coordinates are degrees but outside the planning region (lon 121–132, "
                        "lat 40.5–47): check the data's location")
+
+
+@pytest.mark.parametrize("epsg", [4490, 4551, 4530])
+def test_lonlat_bounds_within_a_region_tells_the_same_inside_and_outside(epsg: int) -> None:
+    """With ``within``, a set lying inside the region gets its whole box per feature (each
+    still inside, nulls still NaN); a set reaching out gets the per-feature boxes."""
+    inside = points(projected(epsg, [CHANGCHUN, YANJI]), crs=epsg)
+    inside.loc[2, "geometry"] = None
+    one_by_one = lonlat_bounds(inside)
+    fast = lonlat_bounds(inside, within=JILIN_LONLAT_BOUNDS)
+    assert (outside_extent(fast, JILIN_LONLAT_BOUNDS)
+            == outside_extent(one_by_one, JILIN_LONLAT_BOUNDS)).all()
+    assert np.isnan(fast[2]).all() and not np.isnan(fast[:2]).any()
+    # the set's box holds every feature's (a projected box's image is larger than its corners')
+    assert (fast[:2, :2] <= one_by_one[:2, :2] + 1e-12).all()
+    assert (fast[:2, 2:] >= one_by_one[:2, 2:] - 1e-12).all()
+    reaching = points(projected(epsg, [CHANGCHUN, (133.0, 43.0)]), crs=epsg)
+    np.testing.assert_array_equal(lonlat_bounds(reaching, within=JILIN_LONLAT_BOUNDS),
+                                  lonlat_bounds(reaching))
+    assert outside_extent(lonlat_bounds(reaching, within=JILIN_LONLAT_BOUNDS),
+                          JILIN_LONLAT_BOUNDS).tolist() == [False, True]

@@ -395,7 +395,7 @@ def prepare_subject_arrays(
     """
     # checked in the subjects' own CRS: a longitude of 486.5° projects onto Jilin
     declared = subjects if subjects.crs is not None or crs is None else subjects.set_crs(crs)
-    lonlat = lonlat_bounds(declared) if declared.crs is not None else None
+    lonlat = lonlat_bounds(declared, within=region) if declared.crs is not None else None
     projected = to_working(
         subjects.geometry,  # the geometry only: the rest needs no copy
         source=source,
