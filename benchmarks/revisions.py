@@ -22,31 +22,21 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import _tree_pss_mb  # noqa: E402
+from run import run_worker  # noqa: E402
 
 
 def _measure(tree: Path, spec: dict) -> dict:
     """One measurement by ``tree``'s own benchmark worker, with its peak memory."""
     cmd = [sys.executable, str(tree / "benchmarks" / "run.py"), "--worker", json.dumps([spec])]
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
-        peak = 0.0
-        while child.poll() is None:
-            peak = max(peak, _tree_pss_mb(child.pid))
-            time.sleep(0.2)
-        out.seek(0)
-        err.seek(0)
-        if child.returncode:
-            sys.exit(f"benchmark worker failed in {tree}:\n{err.read()[-4000:]}")
-        run = json.loads(out.read().strip().splitlines()[-1])[0]
+    runs, peak = run_worker(cmd, failure=f"benchmark worker failed in {tree}", env=env)
+    run = runs[0]
     run["peak_rss_mb"] = max(run["peak_rss_mb"], round(peak))
     return run
 

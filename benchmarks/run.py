@@ -776,14 +776,14 @@ def _plan(sizes: dict, tmp: Path, sections: tuple[str, ...]) -> dict[str, list[d
     return plan
 
 
-def _spawn(specs: list[dict], *, quick: bool) -> list[dict]:
-    """Run ``specs`` in a fresh interpreter (one process for all of them), sampling the memory
-    of that process and of the worker processes it forks (see :func:`_tree_pss_mb`)."""
-    cmd = [sys.executable, __file__, "--worker", json.dumps(specs)]
-    if quick:
-        cmd.append("--quick")
+def run_worker(
+    cmd: list[str], *, failure: str, env: dict[str, str] | None = None
+) -> tuple[list[dict], float]:
+    """Run a benchmark worker command, sampling the memory of its process and of the processes
+    it forks (:func:`_tree_pss_mb`) every 0.2 s; its runs (the last line of its output) and
+    that peak in MB. Exits with ``failure`` and the worker's stderr when it fails."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
         peak = 0.0
         while child.poll() is None:
             peak = max(peak, _tree_pss_mb(child.pid))
@@ -791,8 +791,17 @@ def _spawn(specs: list[dict], *, quick: bool) -> list[dict]:
         out.seek(0)
         err.seek(0)
         if child.returncode:
-            sys.exit(f"benchmark worker failed ({specs[0]['section']}):\n{err.read()[-4000:]}")
-        runs = json.loads(out.read().strip().splitlines()[-1])
+            sys.exit(f"{failure}:\n{err.read()[-4000:]}")
+        return json.loads(out.read().strip().splitlines()[-1]), peak
+
+
+def _spawn(specs: list[dict], *, quick: bool) -> list[dict]:
+    """Run ``specs`` in a fresh interpreter (one process for all of them), sampling the memory
+    of that process and of the worker processes it forks (see :func:`_tree_pss_mb`)."""
+    cmd = [sys.executable, __file__, "--worker", json.dumps(specs)]
+    if quick:
+        cmd.append("--quick")
+    runs, peak = run_worker(cmd, failure=f"benchmark worker failed ({specs[0]['section']})")
     for run in runs:  # a process's forked workers run inside one measurement at a time
         run["peak_rss_mb"] = (
             max(run["peak_rss_mb"], round(peak)) if len(runs) == 1 else run["peak_rss_mb"]
