@@ -297,6 +297,7 @@ def classify(
     """Classify PARCELS into key / restricted / prohibited zones and write them to --out."""
     from redline.io import write_layer
     from redline.planning import load_planning
+    from redline.report import planning_provenance
     from redline.run.api import classify as run_classify
     from redline.sites import read_features
 
@@ -318,8 +319,7 @@ def classify(
                 data = to_dask(data, client)
             result = run_classify(data, one_map, progress=not quiet)
         out.parent.mkdir(parents=True, exist_ok=True)
-        about = {"planning": one_map.name or "(unnamed one map)",
-                 "illustrative": "yes" if one_map.illustrative else "no"}
+        about = planning_provenance(one_map)
         write_layer(result.assign(**about), out, metadata=about)
     except RedlineError as err:
         if created and out.parent.is_dir() and not any(out.parent.iterdir()):

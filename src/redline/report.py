@@ -31,6 +31,7 @@ __all__ = [
     "OUTPUT_FILES",
     "assessment_table",
     "per_site_tables",
+    "planning_provenance",
     "provenance",
     "three_lines_table",
     "write_screening",
@@ -167,6 +168,31 @@ def three_lines_table(screening: Screening) -> pd.DataFrame:
     return pd.DataFrame(columns, index=sites.index)
 
 
+def planning_provenance(planning: Planning) -> dict[str, str]:
+    """How every output names a one map: ``planning`` (its name) and ``illustrative``
+    (``"yes"`` for the bundled sample or a manifest saying so).
+
+    Parameters
+    ----------
+    planning
+        The one map.
+
+    Returns
+    -------
+    dict of str to str
+
+    Examples
+    --------
+    >>> from redline.planning import load_planning
+    >>> planning_provenance(load_planning())["illustrative"]
+    'yes'
+    """
+    return {
+        "planning": planning.name or "(unnamed one map)",
+        "illustrative": "yes" if getattr(planning, "illustrative", False) else "no",
+    }
+
+
 def provenance(screening: Screening) -> dict[str, str]:
     """What a screening was made against, as every output names it: the one map and the
     ruleset.
@@ -191,12 +217,8 @@ def provenance(screening: Screening) -> dict[str, str]:
     >>> about["illustrative"], about["ruleset"]
     ('yes', 'jilin 2.0')
     """
-    planning, rules = screening.planning, screening.rules
-    return {
-        "planning": planning.name or "(unnamed one map)",
-        "illustrative": "yes" if getattr(planning, "illustrative", False) else "no",
-        "ruleset": f"{rules.id} {rules.version}",
-    }
+    rules = screening.rules
+    return {**planning_provenance(screening.planning), "ruleset": f"{rules.id} {rules.version}"}
 
 
 def per_site_tables(screening: Screening) -> dict[str, pd.DataFrame]:
@@ -272,7 +294,7 @@ def assessment_table(
     order = [*schema.VECTOR_KINDS, *schema.RASTER_KINDS]
     missing = [k for k in order if k in needed and k not in planning and k not in planning.absent]
     rows = {
-        "planning": planning.name or "(unnamed one map)",
+        "planning": planning_provenance(planning)["planning"],
         "ruleset": f"{rules.id} {rules.version}",
         "working_crs": planning.crs.name,
         "working_crs_reason": planning.crs_reason,
