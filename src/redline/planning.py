@@ -34,6 +34,7 @@ from redline.crs import (
     lonlat_bounds,
     outside_extent,
     region_of,
+    reprojection_bow,
     to_working,
 )
 from redline.errors import CRSError, GeometryError, IllustrativeDataWarning, LayerError
@@ -317,6 +318,32 @@ class Planning:
         True
         """
         return self._layers.get(kind)
+
+    def sliver_bow(self, kind: str, subject_crs: Any) -> float:
+        """How far reprojection can bow an edge that subjects given in ``subject_crs`` share
+        with the layer ``kind`` (1/m; :func:`redline.crs.reprojection_bow` of the two CRSs the
+        data came in), for the overlap tolerance (``sliver_bow`` of
+        :func:`redline.overlay.overlaps`). A derived layer (corridors) counts the subjects'
+        CRS only.
+
+        Parameters
+        ----------
+        kind
+            A layer kind (or ``"corridors"``).
+        subject_crs
+            The CRS the subjects were given in.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> planning = load_planning()  # its layers are in EPSG:4490
+        >>> planning.sliver_bow("redlines", 4551) > 0, planning.sliver_bow("corridors", 4551)
+        (True, 0.0)
+        """
+        return reprojection_bow((subject_crs, self.source_crs.get(kind)), self.region)
 
     def prepared(self, kind: str) -> PreparedLayer:
         """The overlay-ready form of layer ``kind`` (subdivided and indexed once, then cached).

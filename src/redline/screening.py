@@ -33,7 +33,6 @@ from geopandas.array import from_shapely
 
 from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
-from redline.crs import reprojection_bow
 from redline.errors import ArgumentError, LayerError, RedlineWarning, RuleError
 from redline.geometry import prepare_subject_arrays
 from redline.overlay import PreparedLayer, near_pairs, overlap_pairs, pair_geometries
@@ -685,12 +684,6 @@ class _Run:
     severity: dict[str, np.ndarray]  # rule id → severity per site (see _severities)
     source_crs: Any  # the CRS the sites were given in
 
-    def sliver_bow(self, layer: str) -> float:
-        """The overlap tolerance's bow between the sites and ``layer`` (see
-        :func:`redline.overlay.overlaps`)."""
-        crss = (self.source_crs, self.planning.source_crs.get(layer))
-        return reprojection_bow(crss, self.planning.region)
-
 
 def _vector_findings(
     layer: str, rules: Iterable[Rule], run: _Run
@@ -709,7 +702,7 @@ def _vector_findings(
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
     found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs, geometries=True,
-                                sliver_bow=run.sliver_bow(layer))
+                                sliver_bow=run.planning.sliver_bow(layer, run.source_crs))
     contact = found_pairs["contact"]
     touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
     reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from redline.crs import reprojection_bow
 from redline.errors import ArgumentError, LayerError, RedlineWarning
 from redline.geometry import prepare_subject_arrays
 from redline.overlay import PreparedLayer, overlaps, prepare_layer, self_overlaps
@@ -204,9 +203,8 @@ def classify_frame(
     ok &= ~(not_polygon | no_area)
     assessed = np.flatnonzero(ok)
 
-    bow = reprojection_bow((parcels.crs, planning.source_crs["zoning"]), planning.region)
-    pairs = overlaps(geoms[assessed], zoning.layer, n_jobs=n_jobs, sliver_bow=bow,
-                     progress=progress)
+    pairs = overlaps(geoms[assessed], zoning.layer, n_jobs=n_jobs,
+                     sliver_bow=planning.sliver_bow("zoning", parcels.crs), progress=progress)
     table = _tabulate(pairs, zoning, planning["zoning"], area[assessed], tolerance_m2=tolerance_m2)
 
     n = len(parcels)
