@@ -19,6 +19,7 @@ from redline.overlay import (
     OVERLAP_COLUMNS,
     SELF_OVERLAP_COLUMNS,
     SLIVER_WIDTH_M,
+    index_subjects,
     nearest_within,
     overlaps,
     overlay_geometries,
@@ -227,6 +228,13 @@ def test_threads_and_chunks_do_not_change_the_result():
     one = overlaps(subjects, layer, n_jobs=1, chunk_size=10_000)
     two = overlaps(subjects, layer, n_jobs=2, chunk_size=37)
     pd.testing.assert_frame_equal(one, two)
+    # indexed once (as screening does for all its layers), with nulls among them
+    with_nulls = np.insert(subjects.astype(object), [0, 300, 600], None)
+    indexed = index_subjects(with_nulls, n_jobs=2, chunk_size=37)
+    assert len(indexed.chunks) == 17  # 600 present subjects in chunks of 37
+    again = overlaps(indexed, layer, n_jobs=2)
+    shift = np.searchsorted([0, 301, 602], again["subject"], side="right")
+    pd.testing.assert_frame_equal(again.assign(subject=again["subject"] - shift), one)
 
 
 def test_distances_by_brute_force_whatever_the_threads_and_chunks():
@@ -239,6 +247,8 @@ def test_distances_by_brute_force_whatever_the_threads_and_chunks():
     one = nearest_within(subjects, layer, max_distance=300, n_jobs=1, chunk_size=10_000)
     two = nearest_within(subjects, layer, max_distance=300, n_jobs=2, chunk_size=37)
     pd.testing.assert_frame_equal(one, two)
+    indexed = index_subjects(subjects, chunk_size=37)
+    pd.testing.assert_frame_equal(nearest_within(indexed, layer, max_distance=300), one)
     d = shapely.distance(subjects[:, None], features[None, :])
     s, f = np.nonzero((d > 0) & (d <= 300))
     assert len(s) > 100

@@ -51,7 +51,9 @@ __all__ = [
     "SELF_OVERLAP_COLUMNS",
     "SLIVER_WIDTH_M",
     "SLIVER_WIDTH_MAX_M",
+    "IndexedSubjects",
     "PreparedLayer",
+    "index_subjects",
     "near_pairs",
     "nearest_within",
     "overlap_pairs",
@@ -176,6 +178,84 @@ class PreparedLayer:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class _Chunk:
+    """One chunk of an :class:`IndexedSubjects`: the subjects' positions, geometries, joint
+    bounds and an STRtree over them."""
+
+    positions: np.ndarray
+    geometries: np.ndarray
+    bounds: np.ndarray
+    tree: shapely.STRtree
+
+
+@dataclass(frozen=True, eq=False)
+class IndexedSubjects:
+    """Subject geometries cut into chunks and indexed once (built by :func:`index_subjects`),
+    for queries against many layers: :func:`overlaps` and :func:`nearest_within` take it in
+    place of the geometries, and then neither sort, cut nor index the subjects again.
+
+    Attributes
+    ----------
+    geometries
+        All the subjects, by position.
+    chunks
+        The present (not null, not empty) subjects, Hilbert-sorted, in chunks (positions,
+        geometries, joint bounds and an STRtree each).
+
+    Examples
+    --------
+    >>> subjects = index_subjects([shapely.box(0, 0, 1, 1), None, shapely.Point(5, 5)])
+    >>> len(subjects), [chunk.positions.tolist() for chunk in subjects.chunks]
+    (3, [[0, 2]])
+    """
+
+    geometries: np.ndarray
+    chunks: tuple[_Chunk, ...]
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+
+def index_subjects(
+    subjects: gpd.GeoSeries | np.ndarray, *, n_jobs: int | None = None, chunk_size: int = 50_000
+) -> IndexedSubjects:
+    """Cut subjects into chunks and index each once, for :func:`overlaps` and
+    :func:`nearest_within` against several layers.
+
+    Parameters
+    ----------
+    subjects
+        Geometries (null and empty ones match nothing).
+    n_jobs
+        The threads the chunks will feed (at least two chunks a thread, see :func:`overlaps`).
+    chunk_size
+        Subjects per chunk at most.
+
+    Returns
+    -------
+    IndexedSubjects
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> subjects = index_subjects([shapely.box(5, 5, 15, 15), None])
+    >>> len(subjects), len(subjects.chunks), subjects.chunks[0].positions.tolist()
+    (2, 1, [0])
+    >>> layer = prepare_layer(gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)]))
+    >>> overlaps(subjects, layer)["overlap_m2"].tolist()
+    [25.0]
+    """
+    geoms = _as_geometry_array(subjects)
+    chunks = []
+    for positions in _chunks(geoms, chunk_size, n_jobs=n_jobs):
+        chunk = geoms[positions]
+        chunks.append(
+            _Chunk(positions, chunk, shapely.total_bounds(chunk), shapely.STRtree(chunk))
+        )
+    return IndexedSubjects(geoms, tuple(chunks))
+
+
 def prepare_layer(gdf: gpd.GeoDataFrame, *, max_vertices: int = 256) -> PreparedLayer:
     """Subdivide, index and prepare a planning layer once.
 
@@ -287,7 +367,7 @@ def _subdivide(
 
 
 def overlaps(
-    subjects: gpd.GeoSeries | np.ndarray,
+    subjects: gpd.GeoSeries | np.ndarray | IndexedSubjects,
     layer: PreparedLayer,
     *,
     n_jobs: int | None = None,
@@ -302,7 +382,8 @@ def overlaps(
     Parameters
     ----------
     subjects
-        Geometries in the layer's CRS. Null and empty geometries match nothing (the caller
+        Geometries in the layer's CRS, or those indexed by :func:`index_subjects` (for several
+        layers: then its chunks are used). Null and empty geometries match nothing (the caller
         reports them).
     layer
         The prepared layer.
@@ -310,7 +391,7 @@ def overlaps(
         Threads over chunks; default every available core
         (:func:`redline.run.executors.available_cores`). Results do not depend on it.
     chunk_size
-        Subjects per chunk (bounds memory).
+        Subjects per chunk (bounds memory), where ``subjects`` are not indexed yet.
     contact_m2
         An overlap of at most this many m² (or m for lengths) is floating-point noise along
         coincident edges: the pair is a contact, its overlap 0.
@@ -363,7 +444,7 @@ def overlaps(
 
 
 def overlap_pairs(
-    subjects: gpd.GeoSeries | np.ndarray,
+    subjects: gpd.GeoSeries | np.ndarray | IndexedSubjects,
     layer: PreparedLayer,
     *,
     n_jobs: int | None = None,
@@ -400,13 +481,11 @@ def overlap_pairs(
     >>> pairs["subject"].tolist(), pairs["overlap_m2"].tolist(), pairs["geometry"][0].area
     ([0], [25.0], 25.0)
     """
-    geoms = _as_geometry_array(subjects)
-    chunks = list(_chunks(geoms, chunk_size, n_jobs=n_jobs))
+    index = _indexed(subjects, n_jobs=n_jobs, chunk_size=chunk_size)
 
-    def run(positions: np.ndarray) -> _Pairs:
+    def run(chunk: _Chunk) -> _Pairs:
         return _overlap_chunk(
-            geoms[positions],
-            positions,
+            chunk,
             layer,
             contact=contact_m2,
             sliver=sliver_width_m,
@@ -414,13 +493,12 @@ def overlap_pairs(
             geometries=geometries,
         )
 
-    found = _run_chunks(run, chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
+    found = _run_chunks(run, index.chunks, n_jobs=n_jobs, progress=progress, desc="overlay")
     return _sorted_pairs(found, (*OVERLAP_COLUMNS, "geometry") if geometries else OVERLAP_COLUMNS)
 
 
 def _overlap_chunk(
-    subj: np.ndarray,
-    positions: np.ndarray,
+    chunk: _Chunk,
     layer: PreparedLayer,
     *,
     contact: float,
@@ -428,12 +506,13 @@ def _overlap_chunk(
     bow: float,
     geometries: bool = False,
 ) -> _Pairs:
-    """Overlaps of one chunk of subjects (``positions`` are their global positions)."""
-    near, local = _local_parts(layer, shapely.total_bounds(subj))
+    """Overlaps of one chunk of subjects."""
+    subj, positions = chunk.geometries, chunk.positions
+    near, local = _local_parts(layer, chunk.bounds)
     if len(near) == 0:
         return _no_pairs((*OVERLAP_COLUMNS, "geometry") if geometries else OVERLAP_COLUMNS)
     shapely.prepare(local)
-    part_local, s = shapely.STRtree(subj).query(local)
+    part_local, s = chunk.tree.query(local)
     p = near[part_local]
     parts, cand = local[part_local], subj[s]
     s_dim = shapely.get_dimensions(cand)
@@ -626,7 +705,7 @@ def _linear_length(geoms: np.ndarray) -> np.ndarray:
 
 
 def nearest_within(
-    subjects: gpd.GeoSeries | np.ndarray,
+    subjects: gpd.GeoSeries | np.ndarray | IndexedSubjects,
     layer: PreparedLayer,
     *,
     max_distance: float,
@@ -638,7 +717,8 @@ def nearest_within(
     Parameters
     ----------
     subjects
-        Geometries in the layer's CRS (null and empty ones match nothing).
+        Geometries in the layer's CRS, or those indexed by :func:`index_subjects` (null and
+        empty ones match nothing).
     layer
         The prepared layer.
     max_distance
@@ -673,7 +753,7 @@ def nearest_within(
 
 
 def near_pairs(
-    subjects: gpd.GeoSeries | np.ndarray,
+    subjects: gpd.GeoSeries | np.ndarray | IndexedSubjects,
     layer: PreparedLayer,
     *,
     max_distance: float,
@@ -708,30 +788,21 @@ def near_pairs(
         raise ArgumentError(
             f"max_distance must be a positive number of metres; received {max_distance!r}"
         )
-    geoms = _as_geometry_array(subjects)
+    index = _indexed(subjects, n_jobs=n_jobs, chunk_size=chunk_size)
 
-    def run(positions: np.ndarray) -> _Pairs:
-        return _distance_chunk(geoms[positions], positions, layer, max_distance=max_distance)
+    def run(chunk: _Chunk) -> _Pairs:
+        return _distance_chunk(chunk, layer, max_distance=max_distance)
 
-    found = _run_chunks(
-        run,
-        list(_chunks(geoms, chunk_size, n_jobs=n_jobs)),
-        n_jobs=n_jobs,
-        progress=False,
-        desc="distances",
-    )
+    found = _run_chunks(run, index.chunks, n_jobs=n_jobs, progress=False, desc="distances")
     return _sorted_pairs(found, DISTANCE_COLUMNS)
 
 
-def _distance_chunk(
-    subj: np.ndarray, positions: np.ndarray, layer: PreparedLayer, *, max_distance: float
-) -> _Pairs:
-    bounds = shapely.total_bounds(subj) + np.array([-1, -1, 1, 1]) * max_distance
-    near, local = _local_parts(layer, bounds)
+def _distance_chunk(chunk: _Chunk, layer: PreparedLayer, *, max_distance: float) -> _Pairs:
+    subj, positions = chunk.geometries, chunk.positions
+    near, local = _local_parts(layer, chunk.bounds + np.array([-1, -1, 1, 1]) * max_distance)
     if len(near) == 0:
         return _no_pairs(DISTANCE_COLUMNS)
-    tree = shapely.STRtree(subj)
-    part_local, s = tree.query(local, predicate="dwithin", distance=max_distance)
+    part_local, s = chunk.tree.query(local, predicate="dwithin", distance=max_distance)
     if len(s) == 0:
         return _no_pairs(DISTANCE_COLUMNS)
     dist = shapely.distance(subj[s], local[part_local])
@@ -907,6 +978,15 @@ def _as_geometry_array(subjects: Any) -> np.ndarray:
     return arr
 
 
+def _indexed(
+    subjects: gpd.GeoSeries | np.ndarray | IndexedSubjects, *, n_jobs: int | None, chunk_size: int
+) -> IndexedSubjects:
+    """``subjects`` indexed (as given when they already are)."""
+    if isinstance(subjects, IndexedSubjects):
+        return subjects
+    return index_subjects(subjects, n_jobs=n_jobs, chunk_size=chunk_size)
+
+
 def _local_parts(layer: PreparedLayer, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the parts whose bounds meet ``bounds``, and this thread's own copies."""
     xmin, ymin, xmax, ymax = bounds
@@ -938,8 +1018,8 @@ def _chunks(geoms: np.ndarray, chunk_size: int, *, n_jobs: int | None) -> Iterat
 
 
 def _run_chunks(
-    fn: Callable[[np.ndarray], _Pairs],
-    chunks: list[np.ndarray],
+    fn: Callable[[_Chunk], _Pairs],
+    chunks: tuple[_Chunk, ...],
     *,
     n_jobs: int | None,
     progress: bool,

@@ -35,7 +35,14 @@ from redline import schema
 from redline.corridors import CORRIDOR_LAYERS, severance
 from redline.errors import ArgumentError, LayerError, RedlineWarning, RuleError
 from redline.geometry import prepare_subject_arrays
-from redline.overlay import PreparedLayer, near_pairs, overlap_pairs, pair_geometries
+from redline.overlay import (
+    IndexedSubjects,
+    PreparedLayer,
+    index_subjects,
+    near_pairs,
+    overlap_pairs,
+    pair_geometries,
+)
 from redline.planning import Planning
 from redline.raster import landcover_shares, slope_stats
 from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type
@@ -398,7 +405,8 @@ def screen_frame(
     geoms, reasons = prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
                                             crs=crs, extent=planning.extent,
                                             region=planning.region, stacklevel=2)
-    run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
+    run = _Run(geoms=geoms, indexed=index_subjects(geoms, n_jobs=n_jobs), types=types,
+               planning=planning, ruleset=ruleset, n_jobs=n_jobs,
                severity=_severities(ruleset, types),
                source_crs=crs if crs is not None else sites.crs)
 
@@ -674,9 +682,11 @@ def _gap_reasons(gaps: list[_Gap], n: int) -> np.ndarray:
 # -- per layer ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Run:
-    """What every layer's assessment reads: the sites in the working CRS and their types."""
+    """What every layer's assessment reads: the sites in the working CRS (also indexed for the
+    overlay engine, once for all layers) and their types."""
 
     geoms: np.ndarray
+    indexed: IndexedSubjects
     types: np.ndarray
     planning: Planning
     ruleset: RuleSet
@@ -701,14 +711,14 @@ def _vector_findings(
         features, prepared = corridors
     else:
         features, prepared = run.planning[layer], run.planning.prepared(layer)
-    found_pairs = overlap_pairs(run.geoms, prepared, n_jobs=run.n_jobs, geometries=True,
+    found_pairs = overlap_pairs(run.indexed, prepared, n_jobs=run.n_jobs, geometries=True,
                                 sliver_bow=run.planning.sliver_bow(layer, run.source_crs))
     contact = found_pairs["contact"]
     touching, pairs = _take(found_pairs, contact), _take(found_pairs, ~contact)
     reach = max((r.distance_m for r in rules if r.test == "proximity"), default=0.0)
     near = None
     if reach > 0:
-        nearby = near_pairs(run.geoms, prepared, max_distance=reach, n_jobs=run.n_jobs)
+        nearby = near_pairs(run.indexed, prepared, max_distance=reach, n_jobs=run.n_jobs)
         near = {  # edge contact: 0 m away
             "subject": np.concatenate([nearby["subject"], touching["subject"]]),
             "feature": np.concatenate([nearby["feature"], touching["feature"]]),
