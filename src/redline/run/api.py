@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from redline.planning import Planning, as_planning
@@ -54,6 +55,7 @@ from redline.screening import (
     LAYER_OVERLAPS,
     SITE_COLUMNS,
     Screening,
+    concat_findings,
     disabled_rules,
     screen_frame,
     site_ids,
@@ -291,22 +293,29 @@ def screen_forked(
     planning.corridors(ruleset.corridor_half_widths_m)
     _ = planning.extent
 
-    def screen_chunk(chunk: gpd.GeoDataFrame) -> Part:
+    def screen_chunk(chunk: gpd.GeoDataFrame) -> tuple[Part, pd.DataFrame]:
         part = screen_part(chunk, planning, ruleset, crs=crs)
-        # only the added columns go back: the parent holds the sites
-        return replace(part, sites=pd.DataFrame(part.sites[list(SITE_COLUMNS)]))
+        # Only the added columns go back: the parent holds the sites; the findings as
+        # column arrays (see concat_findings: 1.5 GB less in the parent at a million sites).
+        findings = {name: part.findings[name].to_numpy() for name in part.findings.columns}
+        sent = replace(part, sites=pd.DataFrame(part.sites[list(SITE_COLUMNS)]),
+                       findings=part.findings.iloc[:0])
+        return sent, findings
 
-    parts: list[Part] = fork_map(
+    results: list[tuple[Part, dict[str, np.ndarray]]] = fork_map(
         screen_chunk, sites, n_jobs=n_jobs, progress=progress, desc="screening"
     )
+    parts = [part for part, _ in results]
     raise_if_wholly_outside(parts)
     added = pd.concat([part.sites for part in parts])
     out = sites.copy()
     for name in SITE_COLUMNS:
         out[name] = pd.Series(added[name].to_numpy(), index=out.index, dtype=added[name].dtype)
+    found = [findings for _, findings in results]
+    del results
     return Screening(
         sites=out,
-        findings=concat_frames([part.findings for part in parts]).reset_index(drop=True),
+        findings=concat_findings(found, crs=planning.crs),
         layer_overlaps=pd.concat([part.layer_overlaps for part in parts]).set_axis(sites.index),
         planning=planning,
         rules=ruleset,
