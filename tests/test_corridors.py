@@ -15,6 +15,7 @@ import pytest
 import shapely
 from shapely import LineString, box
 
+import redline.corridors
 from redline.corridors import (
     CORRIDOR_COLUMNS,
     SEVERANCE_COLUMNS,
@@ -452,3 +453,17 @@ def test_widths_of_severing_pairs_only() -> None:
     assert severing["severs"].tolist() == every["severs"].tolist() == [True, False]
     assert severing["passage_m"][0] == every["passage_m"][0]
     assert np.isnan(severing["passage_m"][1]) and every["passage_m"][1] > 1_000
+
+
+def test_points_are_decided_without_a_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``widths_of="severing"`` a point (no footprint) is decided by the shortcut, never
+    assessed in a window: its empty footprint is not taken for a convex site."""
+
+    def assessed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a point was assessed in a window")
+
+    monkeypatch.setattr(redline.corridors, "_assess", assessed)
+    points = [shapely.Point(5_000, 0), shapely.MultiPoint([(5_000, 990), (5_000, -990)])]
+    out = assess(river(), *points, widths_of="severing")
+    assert out["severs"].tolist() == [False, False]
+    assert out[["passage_m", "corridor_passage_m"]].isna().all().all()

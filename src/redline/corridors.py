@@ -377,7 +377,7 @@ def _cannot_sever(sites: np.ndarray, corridors: np.ndarray, passage: np.ndarray)
     so :func:`_assess` could find no pair of ends it disconnects.
     """
     out = shapely.is_empty(sites)
-    convex = (shapely.get_type_id(sites) == 3) & (
+    convex = ~out & (shapely.get_type_id(sites) == 3) & (
         shapely.area(shapely.convex_hull(sites)) <= shapely.area(sites) * (1 + 1e-9)
     )
     at = np.flatnonzero(convex)
