@@ -51,13 +51,15 @@ Severance
        Where ``corridor_passage_m < w`` the corridor itself is narrower than the minimum and only
        a complete cut severs it.
 
-    The evaluation loops over pairs (there are few); the geometry work inside uses shapely's
-    vectorised functions. With ``widths_of="severing"`` the pairs that cannot sever are
-    decided first, all at once, without a window: a point, or a convex site that lies inside
-    its corridor at least ``w`` from its edge (it leaves a hole in one part of the corridor at
-    every erosion step 4 uses, so no pair of ends can come apart); then, per pair, a site that
-    leaves each part of the local corridor in one piece at both erosions of step 4 is decided
-    before its ends are traced (the ends lie far from the site, so they touch the same parts).
+    The local corridors of step 2 are built for all pairs at once (shapely's vectorised
+    functions over every pair); ends, connections and widths are then evaluated pair by pair
+    (there are few). With ``widths_of="severing"`` the pairs that cannot sever are decided
+    first, all at once, without a window: a point, or a convex site that lies inside its
+    corridor at least ``w`` from its edge (it leaves a hole in one part of the corridor at every
+    erosion step 4 uses, so no pair of ends can come apart); then, again for all pairs at once,
+    a site that leaves each part of the local corridor in one piece at both erosions of step 4
+    is decided before its ends are traced (the ends lie far from the site, so they touch the
+    same parts).
 """
 
 from __future__ import annotations
@@ -321,7 +323,6 @@ def severance(
     effective, site, feat, passage = effective[todo], site[todo], feat[todo], passage[todo]
     anchor = np.where(shapely.is_empty(effective), site, effective)
     reach = 2 * half[feat] + passage  # window radius R and outer band D
-    windows = shapely.buffer(anchor, reach, quad_segs=_QUAD_SEGS)
     outer = shapely.buffer(anchor, 2 * reach, quad_segs=_QUAD_SEGS)
 
     tree = shapely.STRtree(polys)
@@ -330,23 +331,42 @@ def severance(
     hit_pair, hit_row = hit_pair[same], hit_row[same]
     starts = np.searchsorted(hit_pair, np.arange(len(todo) + 1))
     networks: dict[tuple[int, ...], tuple[shapely.Geometry, np.ndarray]] = {}
-    for i, at in enumerate(todo):
+    network = np.empty(len(todo), dtype=object)
+    line_ends = np.empty(len(todo), dtype=object)
+    for i in range(len(todo)):
         rows = hit_row[starts[i] : starts[i + 1]]
         key = tuple(rows.tolist())  # the same corridors near many sites: one network
         if key not in networks:
             networks[key] = _network(lines[rows])
-        result[at] = _assess(
-            effective[i],
+        network[i], line_ends[i] = networks[key]
+    region = _regions(polys, hit_row, hit_pair, outer, network, half[feat])
+    remainder = _polygonal(shapely.difference(region, effective))
+    go = np.ones(len(todo), dtype=bool)
+    seeds: list[tuple[shapely.Geometry, shapely.Geometry] | None] = [None] * len(todo)
+    if widths_of == "severing":
+        # A site that splits no part of the corridor, at either step of the test, cannot
+        # disconnect two ends (all ends lie far from the site): decided without the ends.
+        before = shapely.buffer(region, -passage / 2, quad_segs=_QUAD_SEGS)
+        after = shapely.buffer(remainder, -passage / 2, quad_segs=_QUAD_SEGS)
+        go = _splits(before, after) | _splits(region, remainder)
+        seeds = list(zip(before, after, strict=True))
+    at = np.flatnonzero(go)
+    windows = np.empty(len(todo), dtype=object)
+    windows[at] = shapely.buffer(anchor[at], reach[at], quad_segs=_QUAD_SEGS)
+    for i in at.tolist():
+        result[todo[i]] = _assess(
+            region[i],
+            remainder[i],
             anchor[i],
             windows[i],
-            outer[i],
-            polys[rows],
-            *networks[key],
+            network[i],
+            line_ends[i],
             half=float(half[feat[i]]),
             passage=float(passage[i]),
             tolerance=tolerance_m,
             reach=float(reach[i]),
             measure=widths_of == "all",
+            eroded_half=seeds[i],
         )
     logger.debug("severance: %d pairs, %d sever", len(subj), int(result[:, 0].sum()))
     return pd.DataFrame(
@@ -386,12 +406,49 @@ def _cannot_sever(sites: np.ndarray, corridors: np.ndarray, passage: np.ndarray)
     return out
 
 
+def _regions(
+    polys: np.ndarray,
+    rows: np.ndarray,
+    pair: np.ndarray,
+    outer: np.ndarray,
+    network: np.ndarray,
+    half: np.ndarray,
+) -> np.ndarray:
+    """The local corridor of every pair (step 2), each computed as for that pair alone.
+
+    ``rows`` and ``pair`` (ascending) are the corridors near each pair; their polygons are cut
+    to the pair's ``outer`` band and united. Where a centreline of the pair's ``network``
+    leaves the result by more than ``h / 2`` (a river crossing the province boundary, not a
+    border river's wobble), the corridor is restored around that stretch.
+    """
+    n = len(outer)
+    pieces = shapely.intersection(polys[rows], outer[pair])
+    first = np.searchsorted(pair, np.arange(n))
+    grid = np.full((n, max(int(np.bincount(pair, minlength=n).max(initial=0)), 1)), None)
+    grid[pair, np.arange(len(pair)) - first[pair]] = pieces  # pair i's pieces in row i, in order
+    region = _polygonal(shapely.union_all(grid, axis=1))
+    parts, of = _parts_with_index(
+        shapely.difference(shapely.intersection(network, outer), region), _LINE_TYPES
+    )
+    if len(parts):
+        grown = np.empty(n, dtype=object)
+        near = np.unique(of)
+        grown[near] = shapely.buffer(region[near], half[near] / 2)
+        far = ~shapely.covered_by(parts, grown[of])
+        for i in np.unique(of[far]):
+            outside = parts[far & (of == i)]
+            restored = shapely.intersection(
+                shapely.buffer(outside, half[i], quad_segs=_QUAD_SEGS), outer[i]
+            )
+            region[i] = _polygonal_one(shapely.union_all([region[i], *restored]))
+    return region
+
+
 def _assess(
-    site: shapely.Geometry,
+    region: shapely.Geometry,
+    remainder: shapely.Geometry,
     anchor: shapely.Geometry,
     window: shapely.Geometry,
-    outer: shapely.Geometry,
-    polys: np.ndarray,
     network: shapely.Geometry,
     line_ends: np.ndarray,
     *,
@@ -400,22 +457,15 @@ def _assess(
     tolerance: float,
     reach: float,
     measure: bool = True,
+    eroded_half: tuple[shapely.Geometry, shapely.Geometry] | None = None,
 ) -> tuple[bool, float, float]:
-    """``(severs, passage_m, corridor_passage_m)`` for one site against its local corridors
-    (``network`` and ``line_ends`` from :func:`_network` of their centrelines)."""
-    region = _polygonal_one(shapely.union_all(shapely.intersection(polys, outer)))
-    # Where a centreline leaves its clipped corridor by more than h / 2 (a river crossing the
-    # province boundary, not a border river's wobble), restore the corridor around it.
-    outside = _parts_of_type(
-        shapely.difference(shapely.intersection(network, outer), region), _LINE_TYPES
-    )
-    if len(outside):
-        outside = outside[~shapely.covered_by(outside, shapely.buffer(region, half / 2))]
-    if len(outside):
-        restored = shapely.intersection(shapely.buffer(outside, half, quad_segs=_QUAD_SEGS), outer)
-        region = _polygonal_one(shapely.union_all([region, *restored]))
-    remainder = _polygonal_one(shapely.difference(region, site))
+    """``(severs, passage_m, corridor_passage_m)`` for one site against its local corridor
+    ``region`` (from :func:`_regions`; ``remainder`` without the site, ``network`` and
+    ``line_ends`` from :func:`_network` of its centrelines); ``eroded_half`` the two eroded by
+    ``w / 2`` when already computed."""
     shapes: dict[tuple[bool, float], shapely.Geometry] = {}
+    if eroded_half is not None:
+        shapes[False, passage / 2], shapes[True, passage / 2] = eroded_half
 
     def eroded(with_site: bool, r: float) -> shapely.Geometry:
         key = (with_site, r)
@@ -424,12 +474,6 @@ def _assess(
             shapes[key] = area if r == 0 else shapely.buffer(area, -r, quad_segs=_QUAD_SEGS)
         return shapes[key]
 
-    # A site that splits no part of the corridor, at either step of the test, cannot disconnect
-    # two ends (all ends lie far from the site): decided without the ends.
-    if not measure and not any(
-        _splits(eroded(False, r), eroded(True, r)) for r in (passage / 2, 0.0)
-    ):
-        return False, math.nan, math.nan
     ends, base = _ends(region, network, line_ends, window, anchor, half=half, passage=passage)
     if len(ends) < 2:
         return False, math.nan, math.nan
@@ -538,20 +582,30 @@ def _connect(eroded: shapely.Geometry, ends: np.ndarray, base: list[int]) -> lis
     return [_find(parent, k) for k in range(len(ends))]
 
 
-def _splits(before: shapely.Geometry, after: shapely.Geometry) -> bool:
-    """Whether ``after`` (``before`` with the site cut out, both eroded alike) is not one part
-    per part of ``before``: a part split in two, or gone.
+def _splits(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Whether each ``after`` (``before`` with the site cut out, both eroded alike) is not one
+    part per part of ``before``: a part split in two, or gone.
 
     ``after`` lies within ``before`` and differs from it only within the erosion distance of
     the site, where no end lies; so when every part of ``before`` holds exactly one part of
     ``after``, each end touches the same parts with and without the site.
     """
-    parts = _parts_of_type(before, _POLYGON_TYPES)
-    kept = _parts_of_type(after, _POLYGON_TYPES)
-    if len(parts) != len(kept):
-        return True
-    inside = shapely.intersects(parts[:, None], shapely.point_on_surface(kept)[None, :])
-    return not ((inside.sum(axis=0) == 1).all() and (inside.sum(axis=1) == 1).all())
+    n = len(before)
+    parts, of = _parts_with_index(before, _POLYGON_TYPES)
+    kept, kept_of = _parts_with_index(after, _POLYGON_TYPES)
+    count = np.bincount(of, minlength=n)
+    out = count != np.bincount(kept_of, minlength=n)
+    # every (part, kept part) of the pairs with as many of each; parts are in pair order
+    part = np.flatnonzero(~out[of])
+    width = count[of[part]]
+    a = np.repeat(part, width)
+    first = np.searchsorted(kept_of, of[a])
+    b = first + np.arange(len(a)) - np.repeat(np.cumsum(width) - width, width)
+    inside = shapely.intersects(parts[a], shapely.point_on_surface(kept[b]))
+    wrong = np.bincount(a, inside, len(parts))[a] != 1  # a part holding none or several
+    wrong |= np.bincount(b, inside, len(kept))[b] != 1  # a kept part in none or several
+    out[of[a[wrong]]] = True
+    return out
 
 
 def _loses(before: list[int], after: list[int]) -> bool:
@@ -629,6 +683,14 @@ def _parts_of_type(geom: shapely.Geometry, types: tuple[int, ...]) -> np.ndarray
     many = isinstance(geom, BaseMultipartGeometry)
     parts = np.array([*geom.geoms] if many else [geom], dtype=object)
     return parts[_type_mask(types)[shapely.get_type_id(parts)] & ~shapely.is_empty(parts)]
+
+
+def _parts_with_index(geoms: np.ndarray, types: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty parts of ``geoms`` whose type id is in ``types``, and the position of the
+    geometry each comes from (ascending)."""
+    parts, of = shapely.get_parts(geoms, return_index=True)
+    keep = _type_mask(types)[shapely.get_type_id(parts)] & ~shapely.is_empty(parts)
+    return parts[keep], of[keep]
 
 
 @functools.cache
