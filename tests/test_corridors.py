@@ -453,6 +453,7 @@ def test_widths_of_severing_pairs_only() -> None:
     assert severing["severs"].tolist() == every["severs"].tolist() == [True, False]
     assert severing["passage_m"][0] == every["passage_m"][0]
     assert np.isnan(severing["passage_m"][1]) and every["passage_m"][1] > 1_000
+    assert not shapely.is_prepared(corridors.geometry.to_numpy()).any()  # copies were prepared
 
 
 def test_points_are_decided_without_a_window(monkeypatch: pytest.MonkeyPatch) -> None:

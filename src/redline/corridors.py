@@ -317,18 +317,20 @@ def severance(
     result = np.empty((len(subj), 3), dtype=object)
     result[:] = (False, math.nan, math.nan)
     todo = np.arange(len(subj))
+    copies = np.empty(len(polys), dtype=object)  # prepared copies of the corridors, as needed
     if widths_of == "severing":  # pairs that cannot sever need no widths: skip them
-        todo = todo[~_cannot_sever(effective, polys[feat], passage)]
+        todo = todo[~_cannot_sever(effective, _prepared(polys, copies, feat), passage)]
     feature = feat
     effective, site, feat, passage = effective[todo], site[todo], feat[todo], passage[todo]
     anchor = np.where(shapely.is_empty(effective), site, effective)
     reach = 2 * half[feat] + passage  # window radius R and outer band D
     outer = shapely.buffer(anchor, 2 * reach, quad_segs=_QUAD_SEGS)
 
-    tree = shapely.STRtree(polys)
-    hit_pair, hit_row = tree.query(outer, predicate="intersects")
+    hit_pair, hit_row = shapely.STRtree(polys).query(outer)  # envelopes, by pair
     same = group[hit_row] == group[feat][hit_pair]
     hit_pair, hit_row = hit_pair[same], hit_row[same]
+    meets = shapely.intersects(_prepared(polys, copies, hit_row), outer[hit_pair])
+    hit_pair, hit_row = hit_pair[meets], hit_row[meets]
     starts = np.searchsorted(hit_pair, np.arange(len(todo) + 1))
     networks: dict[tuple[int, ...], tuple[shapely.Geometry, np.ndarray]] = {}
     network = np.empty(len(todo), dtype=object)
@@ -404,6 +406,18 @@ def _cannot_sever(sites: np.ndarray, corridors: np.ndarray, passage: np.ndarray)
     widened = shapely.buffer(sites[at], passage[at] * 1.01 + _SNAP_M, quad_segs=_QUAD_SEGS)
     out[at] = shapely.contains_properly(corridors[at], widened)
     return out
+
+
+def _prepared(polys: np.ndarray, copies: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``polys[rows]`` as prepared copies, each corridor copied and prepared once (kept in
+    ``copies``): fast predicates of one large polygon against many sites, without preparing
+    the caller's geometries."""
+    new = np.unique(rows)
+    new = new[shapely.is_missing(copies[new])]
+    if len(new):
+        copies[new] = shapely.from_wkb(shapely.to_wkb(polys[new]))
+        shapely.prepare(copies[new])
+    return copies[rows]
 
 
 def _regions(
