@@ -319,7 +319,13 @@ def severance(
     todo = np.arange(len(subj))
     copies = np.empty(len(polys), dtype=object)  # prepared copies of the corridors, as needed
     if widths_of == "severing":  # pairs that cannot sever need no widths: skip them
-        todo = todo[~_cannot_sever(effective, _prepared(polys, copies, feat), passage)]
+        edges = np.empty(len(polys), dtype=object)
+        near = np.unique(feat)
+        edges[near] = shapely.boundary(polys[near])
+        shapely.prepare(edges[near])
+        todo = todo[
+            ~_cannot_sever(effective, _prepared(polys, copies, feat), edges[feat], passage)
+        ]
     feature = feat
     effective, site, feat, passage = effective[todo], site[todo], feat[todo], passage[todo]
     anchor = np.where(shapely.is_empty(effective), site, effective)
@@ -387,11 +393,13 @@ def severance(
 # severance internals
 
 
-def _cannot_sever(sites: np.ndarray, corridors: np.ndarray, passage: np.ndarray) -> np.ndarray:
+def _cannot_sever(
+    sites: np.ndarray, corridors: np.ndarray, edges: np.ndarray, passage: np.ndarray
+) -> np.ndarray:
     """Pairs whose site cannot sever its corridor, decided without the window: a site with no
-    footprint (a point), or a convex footprint that, widened by the minimum passage ``w``
-    (plus :data:`_SNAP_M` and 1 % of ``w`` for the buffers' polygonal arcs), lies inside the
-    corridor it is paired with.
+    footprint (a point), or a convex footprint that lies inside the corridor it is paired with
+    (``corridors``, prepared) farther than the minimum passage ``w`` (plus :data:`_SNAP_M` and
+    1 % of ``w`` for the buffers' polygonal arcs) from its edge (``edges``, prepared).
 
     Such a site is a convex hole inside one part of the local corridor, at least ``w`` from its
     edge: eroded by ``r = w / 2`` (or not at all) the corridor keeps the hole inside one part,
@@ -403,8 +411,8 @@ def _cannot_sever(sites: np.ndarray, corridors: np.ndarray, passage: np.ndarray)
         shapely.area(shapely.convex_hull(sites)) <= shapely.area(sites) * (1 + 1e-9)
     )
     at = np.flatnonzero(convex)
-    widened = shapely.buffer(sites[at], passage[at] * 1.01 + _SNAP_M, quad_segs=_QUAD_SEGS)
-    out[at] = shapely.contains_properly(corridors[at], widened)
+    at = at[shapely.contains_properly(corridors[at], sites[at])]
+    out[at] = ~shapely.dwithin(edges[at], sites[at], passage[at] * 1.01 + _SNAP_M)
     return out
 
 
