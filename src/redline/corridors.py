@@ -79,6 +79,7 @@ from shapely.geometry.base import BaseMultipartGeometry
 
 from redline.crs import WORKING_CRS, is_metric
 from redline.errors import CRSError, GeometryError, LayerError, RuleError
+from redline.geometry import private_copy
 from redline.schema import CORRIDOR_CLASSES
 
 __all__ = [
@@ -423,7 +424,7 @@ def _prepared(polys: np.ndarray, copies: np.ndarray, rows: np.ndarray) -> np.nda
     new = np.unique(rows)
     new = new[shapely.is_missing(copies[new])]
     if len(new):
-        copies[new] = shapely.from_wkb(shapely.to_wkb(polys[new]))
+        copies[new] = private_copy(polys[new])
         shapely.prepare(copies[new])
     return copies[rows]
 
