@@ -15,11 +15,14 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from rasterio.transform import Affine
 
+from redline import raster
 from redline.crs import WORKING_CRS
 from redline.errors import CRSError, GeometryError, LayerError
 from redline.raster import (
     COVERAGE_COLUMN,
     SLOPE_COLUMNS,
+    RasterSites,
+    _ragged,
     landcover_shares,
     open_raster,
     slope_stats,
@@ -340,6 +343,79 @@ def test_points_and_lines_get_a_slope(tmp_path: Path) -> None:
     )
     np.testing.assert_allclose(out["slope_mean_deg"], 30, atol=0.01)
     np.testing.assert_allclose(out[COVERAGE_COLUMN], 1.0, atol=EXACT)
+
+
+# --- sites prepared once for several rasters ----------------------------------------------------
+
+
+def test_prepared_sites_give_what_each_summary_gives(tmp_path: Path) -> None:
+    pixel = 0.0005
+    geographic = open_raster(
+        write(
+            tmp_path / "lc.tif",
+            np.array([[FOREST, WETLAND], [GRASS, FOREST]], np.uint8),
+            crs=CGCS2000,
+            transform=from_origin(126.5 - pixel, 43.5 + pixel, pixel, pixel),
+        ),
+        kind="landcover",
+        classes=CLASSES,
+    )
+    dem = open_raster(plane_dem(tmp_path, 20), kind="dem")
+    holed = shapely.box(-30, -20, 30, 40).difference(shapely.box(-5, 0, 5, 10))
+    several = shapely.MultiPolygon([shapely.box(-40, -40, -20, -25), shapely.box(10, 5, 25, 30)])
+    batch = sites(shapely.box(-10, 0, 12, 25), holed, None, shapely.Point(3, 4), several)
+    prepared = RasterSites(batch, crs=WORKING_CRS)
+    for _ in range(2):  # the reprojected sites are kept and reused
+        pd.testing.assert_frame_equal(
+            prepared.landcover_shares(geographic),
+            landcover_shares(batch, geographic, crs=WORKING_CRS),
+            rtol=0,
+            atol=0,
+        )
+        pd.testing.assert_frame_equal(
+            prepared.slope_stats(dem), slope_stats(batch, dem, crs=WORKING_CRS), rtol=0, atol=0
+        )
+
+
+@pytest.mark.parametrize(
+    "geoms",
+    [
+        [shapely.box(0, 0, 1, 2), shapely.Point(0, 0).buffer(3)],
+        [shapely.box(0, 0, 9, 9).difference(shapely.box(2, 2, 3, 3)), shapely.box(0, 0, 1, 1)],
+        [shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(2, 2, 3, 3)] * 2)],
+        [],
+    ],
+    ids=["polygons", "a hole", "a multipolygon", "none"],
+)
+def test_ragged_arrays_are_shapely_s(geoms: list) -> None:
+    polygons = np.array(geoms, dtype=object)
+    coords, ring_end, polygon_end, site_end = _ragged(polygons)
+    if not geoms:
+        assert coords.shape == (0, 2) and list(ring_end) == list(site_end) == [0]
+        return
+    _, expected, offsets = shapely.to_ragged_array(polygons)
+    np.testing.assert_array_equal(coords, expected)
+    np.testing.assert_array_equal(ring_end, offsets[0])
+    np.testing.assert_array_equal(polygon_end, offsets[1])
+    np.testing.assert_array_equal(
+        site_end, offsets[2] if len(offsets) == 3 else np.arange(len(geoms) + 1)
+    )
+
+
+def test_shared_sites_serve_the_calls_they_were_made_for(two_pixels) -> None:
+    geoms = np.array([shapely.box(1, 1, 5, 5)], dtype=object)
+    first = RasterSites.shared(geoms, crs=WORKING_CRS, uses=2)
+    assert RasterSites.shared(geoms, crs=WORKING_CRS, uses=2) is first
+    assert RasterSites.shared(geoms, crs=WORKING_CRS, uses=2) is not first  # forgotten
+    same = np.array([shapely.box(1, 1, 5, 5)], dtype=object)
+    assert RasterSites.shared(same, crs=WORKING_CRS, uses=2) is not first  # another array
+    assert RasterSites.shared(same, crs=WORKING_CRS, line_buffer_m=2, uses=2).line_buffer_m == 2
+    del same, geoms  # fewer calls came than announced: forgotten with the array
+    assert not raster._SHARED
+    alone = RasterSites.shared(np.array([shapely.box(1, 1, 5, 5)]), crs=WORKING_CRS, uses=1)
+    assert alone.landcover_shares(two_pixels).equals(
+        landcover_shares(sites(shapely.box(1, 1, 5, 5)), two_pixels, crs=WORKING_CRS)
+    )
 
 
 # --- errors --------------------------------------------------------------------------------------

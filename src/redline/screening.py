@@ -43,7 +43,7 @@ from redline.overlay import (
     pair_geometries,
 )
 from redline.planning import Planning
-from redline.raster import landcover_shares, slope_stats
+from redline.raster import RasterSites
 from redline.rules import CORRIDORS, Rule, RuleSet, canonical_project_type
 from redline.sites import canonical_site_fields
 
@@ -881,8 +881,10 @@ def _raster_findings(
 ) -> tuple[list[_Columns | None], np.ndarray]:
     """Findings of the land-cover / slope rules, and the share of each site with raster data."""
     raster = run.planning.rasters[layer]
-    measure = landcover_shares if layer == "landcover" else slope_stats
-    stats = measure(run.geoms, raster, crs=run.planning.crs)
+    # the sites are checked, buffered and reprojected once for all the raster layers screened
+    uses = sum(kind in run.planning.rasters for kind in run.ruleset.by_layer())
+    sites = RasterSites.shared(run.geoms, crs=run.planning.crs, uses=uses)
+    stats = sites.landcover_shares(raster) if layer == "landcover" else sites.slope_stats(raster)
     found = []
     for rule in rules:
         if rule.test == "landcover_share":
