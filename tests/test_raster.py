@@ -22,6 +22,7 @@ from redline.raster import (
     COVERAGE_COLUMN,
     SLOPE_COLUMNS,
     RasterSites,
+    _mean_clamped,
     _ragged,
     landcover_shares,
     open_raster,
@@ -416,6 +417,21 @@ def test_shared_sites_serve_the_calls_they_were_made_for(two_pixels) -> None:
     assert alone.landcover_shares(two_pixels).equals(
         landcover_shares(sites(shapely.box(1, 1, 5, 5)), two_pixels, crs=WORKING_CRS)
     )
+
+
+def test_clamped_means_are_the_plain_formula_s_bit_for_bit() -> None:
+    def positive(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # mean of max(u, 0), a → b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            one = np.maximum(a, b) ** 2 / (2 * np.abs(a - b))
+        return np.where((a >= 0) & (b >= 0), (a + b) / 2, np.where((a <= 0) & (b <= 0), 0.0, one))
+
+    rng = np.random.default_rng(5)
+    special = np.array([-1.0, -1e-17, -0.0, 0.0, 1e-17, 0.5, 1 - 1e-16, 1.0, 1 + 2e-16, 1.5, 2.0])
+    a = np.concatenate([np.repeat(special, len(special)), rng.uniform(-2, 3, 5000)])
+    b = np.concatenate([np.tile(special, len(special)), rng.uniform(-2, 3, 5000)])
+    expected = positive(a, b) - positive(a - 1, b - 1)
+    np.testing.assert_array_equal(_mean_clamped(a, b), expected)
+    np.testing.assert_array_equal(np.signbit(_mean_clamped(a, b)), np.signbit(expected))
 
 
 # --- errors --------------------------------------------------------------------------------------
