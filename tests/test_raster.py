@@ -434,6 +434,27 @@ def test_clamped_means_are_the_plain_formula_s_bit_for_bit() -> None:
     np.testing.assert_array_equal(np.signbit(_mean_clamped(a, b)), np.signbit(expected))
 
 
+def test_blocks_of_sites_change_no_pixel_sum(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(11)
+    layer = open_raster(
+        write(
+            tmp_path / "lc.tif",
+            rng.choice([FOREST, WETLAND, GRASS], size=(40, 50)).astype(np.uint8),
+            crs=WORKING_CRS,
+            transform=from_origin(-750, 600, 30, 30),
+        ),
+        kind="landcover",
+        classes=CLASSES,
+    )
+    x, y = rng.uniform(-700, 600, 80), rng.uniform(-550, 500, 80)
+    batch = sites(*shapely.buffer(shapely.points(x, y), rng.uniform(5, 120, 80)))
+    whole = landcover_shares(batch, layer, crs=WORKING_CRS)
+    monkeypatch.setattr(raster, "_PAIRS_PER_BLOCK", 64)
+    pd.testing.assert_frame_equal(
+        landcover_shares(batch, layer, crs=WORKING_CRS), whole, rtol=0, atol=0
+    )
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 

@@ -83,7 +83,8 @@ _CLASS_BY_LABEL: Final = MappingProxyType(
 )
 _SCAN_CELLS: Final = 1 << 24  # cells per read when scanning a raster's codes
 _SLOPE_CELLS: Final = 1 << 21  # cells per strip when computing slope
-_PAIRS_PER_CHUNK: Final = 1 << 20  # (edge, pixel) pairs measured at once
+_PAIRS_PER_CHUNK: Final = 1 << 20  # (edge, pixel) pairs whose terms are summed at once
+_PAIRS_PER_BLOCK: Final = 1 << 15  # (edge, pixel) pairs measured at once (whole sites)
 #: Pixels covered by less than this fraction count as not covered: sums of edge terms leave
 #: ~1e-15 on a pixel a site only touches.
 _MIN_FRACTION: Final = 1e-9
@@ -1018,35 +1019,37 @@ def _pixel_cover(sites: _Sites, grid: _Grid) -> _Cells:
     n_cols, n_rows = np.maximum(c1 - c0, 0), np.maximum(r1 - r0, 0)
     first_cell = np.concatenate([[0], np.cumsum(n_cols * n_rows)])
     # the rows each edge crosses and the columns up to its eastmost
+    c0_e, r0_e = c0[site], r0[site]
     y_min, y_max = np.minimum(y0, y1), np.maximum(y0, y1)
-    row_a = np.clip(np.floor(y_min), r0[site], r1[site]).astype(np.int64)
-    row_b = np.clip(np.ceil(y_max), r0[site], r1[site]).astype(np.int64)
-    col_b = np.clip(np.ceil(np.maximum(x0, x1)), c0[site], c1[site])
+    row_a = np.clip(np.floor(y_min), r0_e, r1[site]).astype(np.int64)
+    row_b = np.clip(np.ceil(y_max), r0_e, r1[site]).astype(np.int64)
+    col_b = np.clip(np.ceil(np.maximum(x0, x1)), c0_e, c1[site])
     edge_rows = np.where(y_max > y_min, row_b - row_a, 0)  # a horizontal edge adds nothing
-    pairs = edge_rows * (col_b.astype(np.int64) - c0[site])
+    pairs = edge_rows * (col_b.astype(np.int64) - c0_e)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (x1 - x0) / (y1 - y0)  # read only where an edge crosses rows: not horizontal
     covered = np.zeros(first_cell[-1])
-    for a, b in _chunks(pairs, _PAIRS_PER_CHUNK):
-        # the part of each edge in each row band it crosses
+    for a, b in _blocks(pairs, site):
+        # the part of each edge in each row band it crosses ("band")
         e = a + np.flatnonzero(pairs[a:b])
-        rows = edge_rows[e]
-        row = np.repeat(row_a[e], rows) + _ranks(rows)
-        e = np.repeat(e, rows)
-        s, start_x, start_y, de = site[e], x0[e], y0[e], slope[e]
+        of_edge, rank = _expand(edge_rows[e])
+        e = e[of_edge]
+        row = row_a[e] + rank
+        start_x, start_y, de, c0_b = x0[e], y0[e], slope[e], c0_e[e]
         ya = np.minimum(np.maximum(start_y, row), row + 1)
         yb = np.minimum(np.maximum(y1[e], row), row + 1)
         xa, xb = start_x + (ya - start_y) * de, start_x + (yb - start_y) * de
-        # pixels east of the part add exactly 0 (ua, ub <= 0 below): they are not paired
+        # pixels east of the band's part add exactly 0 (ua, ub <= 0 below): not paired
         east = np.minimum(np.ceil(np.maximum(xa, xb)), col_b[e])
-        n = (np.maximum(east, c0[s]) - c0[s]).astype(np.int64)
-        k = _ranks(n)
-        col = np.repeat(c0[s], n) + k
-        ua, ub = np.repeat(xa, n) - col, np.repeat(xb, n) - col
+        band, k = _expand((np.maximum(east, c0_b) - c0_b).astype(np.int64))
+        col = c0_b[band] + k
+        ua, ub = xa[band] - col, xb[band] - col
         # ∫ clamp(x - col, 0, 1) dy, times ±1 for the ring's orientation (exact either way)
-        area = np.repeat((yb - ya) * orient[ring[e]], n) * _mean_clamped(ua, ub)
-        cell = np.repeat(first_cell[s] + (row - r0[s]) * n_cols[s], n) + k
-        covered += np.bincount(cell, area, minlength=len(covered))
+        area = ((yb - ya) * orient[ring[e]])[band] * _mean_clamped(ua, ub)
+        # the block's cells: those of its sites, numbered from its first site's first
+        lo, hi = first_cell[site[a]], first_cell[site[b - 1] + 1]
+        cell = (first_cell[site[e]] - lo + (row - r0_e[e]) * n_cols[site[e]])[band] + k
+        covered[lo:hi] += np.bincount(cell, area, minlength=hi - lo)
     # covered pixels, back to (site, row, col); cells come grouped by site
     at = np.flatnonzero(covered > _MIN_FRACTION)
     owner = np.searchsorted(first_cell, at, side="right") - 1
@@ -1081,9 +1084,29 @@ def _mean_clamped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return mean
 
 
-def _ranks(counts: np.ndarray) -> np.ndarray:
-    """``0, 1, ..., c - 1`` for every count ``c`` of ``counts``, one after the other."""
-    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``counts.sum()`` items, ``counts[i]`` of them for each ``i``: the ``i`` of each item
+    and its rank among them (``0, 1, ..., counts[i] - 1``)."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    return owner, np.arange(len(owner)) - (np.cumsum(counts) - counts)[owner]
+
+
+def _blocks(pairs: np.ndarray, site: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of edges (``pairs`` pixels each, grouped by ``site``) to measure at
+    once.
+
+    A pixel's terms are summed chunk by chunk (:func:`_chunks` of :data:`_PAIRS_PER_CHUNK`
+    pairs, which bound the memory a very large site takes); within a chunk, whole sites are
+    measured in blocks of about :data:`_PAIRS_PER_BLOCK` pairs, whose arrays stay in the CPU's
+    cache. A block ends between two sites, so no pixel's sum changes.
+    """
+    starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])  # each site's first edge
+    before = np.concatenate([[0], np.cumsum(pairs)])  # pairs before each edge
+    for a, b in _chunks(pairs, _PAIRS_PER_CHUNK):
+        inside = starts[np.searchsorted(starts, a, side="right") : np.searchsorted(starts, b)]
+        block = (before[inside] - before[a]) // _PAIRS_PER_BLOCK
+        cuts = inside[np.diff(block, prepend=0) > 0]
+        yield from zip([a, *cuts.tolist()], [*cuts.tolist(), b], strict=True)
 
 
 def _chunks(sizes: np.ndarray, limit: int) -> Iterator[tuple[int, int]]:
