@@ -403,22 +403,6 @@ def test_ragged_arrays_are_shapely_s(geoms: list) -> None:
     )
 
 
-def test_shared_sites_serve_the_calls_they_were_made_for(two_pixels) -> None:
-    geoms = np.array([shapely.box(1, 1, 5, 5)], dtype=object)
-    first = RasterSites.shared(geoms, crs=WORKING_CRS, uses=2)
-    assert RasterSites.shared(geoms, crs=WORKING_CRS, uses=2) is first
-    assert RasterSites.shared(geoms, crs=WORKING_CRS, uses=2) is not first  # forgotten
-    same = np.array([shapely.box(1, 1, 5, 5)], dtype=object)
-    assert RasterSites.shared(same, crs=WORKING_CRS, uses=2) is not first  # another array
-    assert RasterSites.shared(same, crs=WORKING_CRS, line_buffer_m=2, uses=2).line_buffer_m == 2
-    del same, geoms  # fewer calls came than announced: forgotten with the array
-    assert not raster._SHARED
-    alone = RasterSites.shared(np.array([shapely.box(1, 1, 5, 5)]), crs=WORKING_CRS, uses=1)
-    assert alone.landcover_shares(two_pixels).equals(
-        landcover_shares(sites(shapely.box(1, 1, 5, 5)), two_pixels, crs=WORKING_CRS)
-    )
-
-
 def test_clamped_means_are_the_plain_formula_s_bit_for_bit() -> None:
     def positive(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # mean of max(u, 0), a → b
         with np.errstate(divide="ignore", invalid="ignore"):

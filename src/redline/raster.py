@@ -37,7 +37,6 @@ import functools
 import logging
 import math
 import time
-import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +87,6 @@ _PAIRS_PER_BLOCK: Final = 1 << 15  # (edge, pixel) pairs measured at once (whole
 #: Pixels covered by less than this fraction count as not covered: sums of edge terms leave
 #: ~1e-15 on a pixel a site only touches.
 _MIN_FRACTION: Final = 1e-9
-#: Sites prepared by :meth:`RasterSites.shared`, by the id of the sites' array.
-_SHARED: dict[int, _Shared] = {}
 
 
 @dataclass(frozen=True)
@@ -555,63 +552,6 @@ class RasterSites:
         self._sites = _Sites(index, rows, *_ragged(chosen))
         self._projected: list[tuple[CRS, _Sites]] = []
 
-    @classmethod
-    def shared(
-        cls, geoms: np.ndarray, *, crs: Any, uses: int, line_buffer_m: float = 5.0
-    ) -> RasterSites:
-        """The ``RasterSites`` of ``geoms``, made by the first of ``uses`` calls with the same
-        array and handed to the others, then forgotten.
-
-        For a caller that summarises several rasters in separate steps (a screening, one step
-        per raster layer) without a place to keep the prepared sites in between. ``geoms`` must
-        not be modified in place in between. The prepared sites are also forgotten when
-        ``geoms`` is garbage-collected, should fewer than ``uses`` calls come.
-
-        Parameters
-        ----------
-        geoms
-            Site geometries in ``crs`` (an array: it is recognised by identity).
-        crs
-            As for :class:`RasterSites`; a call with another CRS than the first prepares the
-            sites anew.
-        uses
-            How many calls share the prepared sites.
-        line_buffer_m
-            As for :class:`RasterSites`; a call with another value than the first prepares
-            the sites anew.
-
-        Returns
-        -------
-        RasterSites
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from redline.crs import WORKING_CRS
-        >>> geoms = np.array([shapely.box(0, 0, 100, 100)], dtype=object)
-        >>> first = RasterSites.shared(geoms, crs=WORKING_CRS, uses=2)
-        >>> RasterSites.shared(geoms, crs=WORKING_CRS, uses=2) is first
-        True
-        >>> RasterSites.shared(geoms, crs=WORKING_CRS, uses=2) is first  # a third call: anew
-        False
-        """
-        key = id(geoms)
-        entry = _SHARED.get(key)
-        if (
-            entry is None
-            or entry.sites.line_buffer_m != line_buffer_m
-            or crs is None
-            or not entry.sites.crs.equals(CRS.from_user_input(crs))
-        ):
-            entry = _Shared(cls(geoms, crs=crs, line_buffer_m=line_buffer_m), uses)
-            if uses > 1:
-                _SHARED[key] = entry
-                weakref.finalize(geoms, _SHARED.pop, key, None)
-        entry.left -= 1
-        if entry.left <= 0:
-            _SHARED.pop(key, None)
-        return entry.sites
-
     def landcover_shares(self, layer: RasterLayer) -> pd.DataFrame:
         """:func:`landcover_shares` of these sites.
 
@@ -736,14 +676,6 @@ class RasterSites:
         sites = dataclasses.replace(own, coords=coords)
         self._projected.append((layer.crs, sites))
         return sites
-
-
-@dataclass
-class _Shared:
-    """Sites prepared by :meth:`RasterSites.shared` and the calls left to hand them to."""
-
-    sites: RasterSites
-    left: int
 
 
 @dataclass(frozen=True)

@@ -696,6 +696,11 @@ class _Run:
     severity: dict[str, np.ndarray]  # rule id → severity per site (see _severities)
     source_crs: Any  # the CRS the sites were given in
 
+    @functools.cached_property
+    def raster_sites(self) -> RasterSites:
+        """The sites checked, buffered and flattened once for every raster layer."""
+        return RasterSites(self.geoms, crs=self.planning.crs)
+
 
 def _vector_findings(
     layer: str, rules: Iterable[Rule], run: _Run
@@ -880,10 +885,7 @@ def _raster_findings(
     layer: str, rules: Iterable[Rule], run: _Run
 ) -> tuple[list[_Columns | None], np.ndarray]:
     """Findings of the land-cover / slope rules, and the share of each site with raster data."""
-    raster = run.planning.rasters[layer]
-    # the sites are checked, buffered and reprojected once for all the raster layers screened
-    uses = sum(kind in run.planning.rasters for kind in run.ruleset.by_layer())
-    sites = RasterSites.shared(run.geoms, crs=run.planning.crs, uses=uses)
+    raster, sites = run.planning.rasters[layer], run.raster_sites
     stats = sites.landcover_shares(raster) if layer == "landcover" else sites.slope_stats(raster)
     found = []
     for rule in rules:
