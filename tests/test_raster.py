@@ -439,6 +439,35 @@ def test_blocks_of_sites_change_no_pixel_sum(tmp_path: Path, monkeypatch) -> Non
     )
 
 
+def test_groups_of_sites_change_no_summary(tmp_path: Path, monkeypatch) -> None:
+    """Sites measured in groups (a million at once would hold gigabytes of pixels) get what
+    they get in one: polygons with holes, multipolygons, lines and points, a site off the
+    raster, groups of 7 across all of them."""
+    rng = np.random.default_rng(12)
+    layer = open_raster(
+        write(tmp_path / "lc.tif", rng.choice([FOREST, WETLAND, GRASS], size=(40, 50))
+              .astype(np.uint8), crs=WORKING_CRS, transform=from_origin(-750, 600, 30, 30)),
+        kind="landcover", classes=CLASSES,
+    )
+    dem = open_raster(plane_dem(tmp_path, 12.0), kind="dem")
+    x, y = rng.uniform(-700, 600, 40), rng.uniform(-550, 500, 40)
+    discs = shapely.buffer(shapely.points(x, y), rng.uniform(5, 120, 40))
+    holed = shapely.difference(discs[:10], shapely.buffer(shapely.points(x[:10], y[:10]), 3))
+    geoms = [*holed, *discs[10:30], shapely.union(discs[30], discs[31]),
+             shapely.LineString([(x[32], y[32]), (x[33], y[33])]), shapely.Point(x[34], y[34]),
+             None, shapely.box(5000, 5000, 5100, 5100), *discs[35:]]
+    batch = sites(*geoms)
+    assert len(raster.RasterSites(batch, crs=WORKING_CRS)._sites.rows) == 39  # None skipped
+    shares = landcover_shares(batch, layer, crs=WORKING_CRS)
+    slopes = slope_stats(batch, dem, crs=WORKING_CRS)
+    assert shares["coverage"].between(0.99, 1.0).sum() > 30 and shares["coverage"].iloc[34] == 0
+    monkeypatch.setattr(raster, "_SITES_PER_GROUP", 7)
+    pd.testing.assert_frame_equal(landcover_shares(batch, layer, crs=WORKING_CRS), shares,
+                                  rtol=0, atol=0)
+    pd.testing.assert_frame_equal(slope_stats(batch, dem, crs=WORKING_CRS), slopes,
+                                  rtol=0, atol=0)
+
+
 # --- errors --------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,7 @@ _SCAN_CELLS: Final = 1 << 24  # cells per read when scanning a raster's codes
 _SLOPE_CELLS: Final = 1 << 21  # cells per strip when computing slope
 _PAIRS_PER_CHUNK: Final = 1 << 20  # (edge, pixel) pairs whose terms are summed at once
 _PAIRS_PER_BLOCK: Final = 1 << 15  # (edge, pixel) pairs measured at once (whole sites)
+_SITES_PER_GROUP: Final = 1 << 16  # sites whose pixels are measured at once (see _groups)
 #: Pixels covered by less than this fraction count as not covered: sums of edge terms leave
 #: ~1e-15 on a pixel a site only touches.
 _MIN_FRACTION: Final = 1e-9
@@ -590,15 +591,16 @@ class RasterSites:
         coverage = np.zeros(len(sites.index))
         grid = _read_window(layer, sites)
         if grid is not None:
-            cells = _pixel_cover(sites, grid)
-            coverage[sites.rows] = _coverage(cells)
-            column = _class_positions(layer, grid.values[cells.row, cells.col], names)
-            block = np.zeros((len(sites.rows), len(names)))
-            np.add.at(block, (cells.site, column), cells.weight)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                block /= block.sum(axis=1, keepdims=True)
-            block[coverage[sites.rows] == 0] = np.nan
-            shares[sites.rows] = block
+            for group in _groups(sites):
+                cells = _pixel_cover(group, grid)
+                group_coverage = _coverage(cells)
+                column = _class_positions(layer, grid.values[cells.row, cells.col], names)
+                block = np.zeros((len(group.rows), len(names)))
+                np.add.at(block, (cells.site, column), cells.weight)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    block /= block.sum(axis=1, keepdims=True)
+                block[group_coverage == 0] = np.nan
+                coverage[group.rows], shares[group.rows] = group_coverage, block
         columns = [SHARE_PREFIX + name for name in names]
         frame = pd.DataFrame(shares, index=sites.index, columns=columns)
         frame[COVERAGE_COLUMN] = coverage
@@ -642,18 +644,19 @@ class RasterSites:
                 str(layer.path.resolve()), stat.st_mtime_ns, stat.st_size
             )
             grid = _grid(layer, slope, ~np.isnan(slope), transform, row0=0, col0=0)
-            cells = _pixel_cover(sites, grid)
-            n = len(sites.rows)
-            value = slope[cells.row, cells.col].astype(np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.bincount(cells.site, cells.weight * value, minlength=n) / np.bincount(
-                    cells.site, cells.weight, minlength=n
-                )
-            peak = np.full(n, np.nan)
-            if len(cells.site):  # cells come grouped by site
-                first = np.flatnonzero(np.r_[True, cells.site[1:] != cells.site[:-1]])
-                peak[cells.site[first]] = np.maximum.reduceat(value, first)
-            result[sites.rows] = np.column_stack([mean, peak, _coverage(cells)])
+            for group in _groups(sites):
+                cells = _pixel_cover(group, grid)
+                n = len(group.rows)
+                value = slope[cells.row, cells.col].astype(np.float64)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean = np.bincount(cells.site, cells.weight * value, minlength=n) / np.bincount(
+                        cells.site, cells.weight, minlength=n
+                    )
+                peak = np.full(n, np.nan)
+                if len(cells.site):  # cells come grouped by site
+                    first = np.flatnonzero(np.r_[True, cells.site[1:] != cells.site[:-1]])
+                    peak[cells.site[first]] = np.maximum.reduceat(value, first)
+                result[group.rows] = np.column_stack([mean, peak, _coverage(cells)])
         frame = pd.DataFrame(result, index=sites.index, columns=list(SLOPE_COLUMNS))
         _log_rate("slope statistics", layer, len(frame), started)
         return frame
@@ -720,6 +723,25 @@ def _require_kind(layer: RasterLayer, kind: str) -> None:
         raise TypeError(f"layer must be a RasterLayer from open_raster; got {type(layer)}")
     if layer.kind != kind:
         raise LayerError(f"{layer.path}: expected a {kind} layer, got a {layer.kind} layer")
+
+
+def _groups(sites: _Sites) -> Iterator[_Sites]:
+    """``sites`` in consecutive groups of :data:`_SITES_PER_GROUP`: the pixels of a group's
+    bounding boxes and its edges' terms are measured at once, so a million sites would hold
+    gigabytes of them (a site's fractions do not depend on its group)."""
+    for lo in range(0, len(sites.rows), _SITES_PER_GROUP):
+        hi = min(lo + _SITES_PER_GROUP, len(sites.rows))
+        p0, p1 = sites.site_end[lo], sites.site_end[hi]
+        r0, r1 = sites.polygon_end[p0], sites.polygon_end[p1]
+        v0, v1 = sites.ring_end[r0], sites.ring_end[r1]
+        yield _Sites(
+            index=sites.index,
+            rows=sites.rows[lo:hi],
+            coords=sites.coords[v0:v1],
+            ring_end=sites.ring_end[r0 : r1 + 1] - v0,
+            polygon_end=sites.polygon_end[p0 : p1 + 1] - r0,
+            site_end=sites.site_end[lo : hi + 1] - p0,
+        )
 
 
 def _coverage(cells: _Cells) -> np.ndarray:
