@@ -7,6 +7,7 @@ bundled Jilin ruleset's activity × zone matrix (src/redline/rules/jilin.toml).
 from __future__ import annotations
 
 import copy
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,7 +38,13 @@ from redline import schema, screen
 from redline.crs import WORKING_CRS
 from redline.errors import CRSError, LayerError, RedlineWarning
 from redline.planning import Planning
-from redline.screening import FINDING_COLUMNS, SITE_COLUMNS, Screening
+from redline.screening import (
+    FINDING_COLUMNS,
+    SITE_COLUMNS,
+    Screening,
+    concat_findings,
+    findings_columns,
+)
 
 CLEAR_SITE = box(100, 100, 300, 300)
 
@@ -699,6 +706,25 @@ def test_a_rules_texts_are_one_object_for_all_its_findings(everything: Screening
         for column in ("rule_id", "rule_title", "layer", "clause", "conditions", "conditions_en"):
             assert len({id(value) for value in rows[column]}) == 1, (rule_id, column)
     assert (findings["rule_id"].value_counts() > 1).any()  # not vacuous
+
+
+def test_findings_sent_between_processes_come_back_equal(everything: Screening) -> None:
+    """What forked workers send (shared geometries once, repeated texts coded) is the table
+    again, missing values as they were: None, NaN, or both in one column (then not coded)."""
+    table = everything.findings.copy()
+    table["feature_name"] = table["feature_name"].where(table.index % 3 > 0, np.nan)
+    table.loc[table.index % 5 == 0, "conditions"] = None
+    table.loc[table.index % 7 == 0, "conditions"] = np.nan
+    halves = [table.iloc[: len(table) // 2], table.iloc[len(table) // 2 :]]
+    sent = [findings_columns(half) for half in halves]
+    assert sent[0]["rule_title"].codes.dtype == np.int16  # coded
+    assert sent[0]["conditions"].dtype == object  # None and NaN mixed: as it is
+    both = pickle.loads(pickle.dumps(sent))
+    back = concat_findings(both, crs=table.crs)
+    pd.testing.assert_frame_equal(back, table.reset_index(drop=True), check_exact=True)
+    nan_name = back["feature_name"].to_numpy()[0]
+    assert isinstance(nan_name, float) and np.isnan(nan_name)  # NaN stays NaN, not None
+    assert back["conditions"].to_numpy()[5] is None and both == []
 
 
 # -- the bundled sample ------------------------------------------------------------------------

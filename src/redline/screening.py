@@ -57,6 +57,7 @@ __all__ = [
     "Screening",
     "concat_findings",
     "disabled_rules",
+    "findings_columns",
     "screen_frame",
     "site_ids",
     "source_of",
@@ -95,6 +96,10 @@ _FINDING_DTYPES: dict[str, Any] = {
 }
 #: Findings of one rule as column arrays, before they become one frame.
 _Columns = dict[str, np.ndarray]
+#: Findings columns sent coded between processes (:func:`findings_columns`): a rule's or a
+#: feature's texts, repeated over many findings.
+_CODED_COLUMNS = ("rule_id", "rule_title", "layer", "feature_id", "feature_name", "severity",
+                  "severity_zh", "clause", "conditions", "conditions_en", "value_mapping")
 #: The findings' columns the verdicts read (:func:`_with_verdicts`).
 _VERDICT_COLUMNS = ("subject", "severity", "rule_id", "clause")
 #: Controlled polygon layers whose overlap with every site is measured whatever the rules say
@@ -1023,15 +1028,82 @@ def _findings_table(parts: list[_Columns | None], *, ids: np.ndarray,
     return _no_findings(id(crs), crs).copy(), _no_finding_columns()
 
 
-def concat_findings(parts: list[_Columns], *, crs: Any) -> gpd.GeoDataFrame:
-    """Findings tables sent as column arrays (by worker processes), end to end, as one table.
+def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
+    """A findings table as column arrays to send between processes (:func:`concat_findings`
+    puts them back together).
+
+    The geometries are shapely objects: pickled so, a geometry several findings share (a
+    site's own) travels once and stays one object, where a GeoSeries sends every row's WKB.
+    A text column of few distinct values (a rule's title, clause, conditions, a feature's id)
+    is sent as 16-bit positions into its distinct values instead of a pointer per finding.
+
+    Parameters
+    ----------
+    table
+        :attr:`Screening.findings`.
+
+    Returns
+    -------
+    dict
+        Column name → its values (a numpy array), or the coded form of a text column.
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> from redline.planning import load_planning
+    >>> from redline.rules import load_rules
+    >>> sites = gpd.read_file(datasets.get_path("sites"))
+    >>> table = screen_frame(sites, load_planning(), load_rules()).findings
+    >>> columns = findings_columns(table)
+    >>> columns["clause"].decoded().tolist() == table["clause"].tolist()
+    True
+    >>> type(columns["measure"]).__name__  # texts of each finding: as they are
+    'ndarray'
+    """
+    columns: dict[str, Any] = {}
+    for name in table.columns:
+        values = table[name].to_numpy()
+        columns[name] = _Coded.of(values) if name in _CODED_COLUMNS else values
+    return columns
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """A text column as positions into its distinct values (see :func:`findings_columns`):
+    ``codes`` (16 bits) per row; ``values`` the distinct values in order of appearance, and
+    last the column's missing value (``None``, or NaN where its missing values are NaN)."""
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Coded | np.ndarray:
+        """``values`` coded, or as they are where their missing values are not all one object
+        (``None`` and NaN mixed) or they have 32,767 distinct values or more."""
+        codes, distinct = pd.factorize(values)
+        missing = values[codes < 0]
+        na = missing[0] if len(missing) else None
+        if len(distinct) >= np.iinfo(np.int16).max or any(v is not na for v in missing):
+            return values
+        table = np.empty(len(distinct) + 1, dtype=object)
+        table[:-1], table[-1] = distinct, na
+        codes[codes < 0] = len(distinct)
+        return cls(codes.astype(np.int16), table)
+
+    def decoded(self) -> np.ndarray:
+        """The column: one reference per row to its value."""
+        return self.values[self.codes]
+
+
+def concat_findings(parts: list[dict[str, Any]], *,
+                    crs: Any) -> gpd.GeoDataFrame:
+    """Findings tables sent as :func:`findings_columns` (by worker processes), end to end.
 
     Parameters
     ----------
     parts
-        Each a findings table as ``{name: table[name].to_numpy()}``: shapely objects pickle
-        with the geometries findings share (a site's own) sent once, where a GeoSeries sends
-        every row's WKB. Consumed: each column is dropped from them once gathered.
+        Each :func:`findings_columns` of a findings table. Consumed: each column is dropped
+        from them once gathered.
     crs
         The tables' CRS (the working CRS).
 
@@ -1049,12 +1121,15 @@ def concat_findings(parts: list[_Columns], *, crs: Any) -> gpd.GeoDataFrame:
     >>> sites = gpd.read_file(datasets.get_path("sites")).head(8)
     >>> tables = [screen_frame(sites.iloc[:5], planning, rules).findings,
     ...           screen_frame(sites.iloc[5:], planning, rules).findings]
-    >>> parts = [{name: table[name].to_numpy() for name in table.columns} for table in tables]
+    >>> parts = [findings_columns(table) for table in tables]
     >>> both = concat_findings(parts, crs=planning.crs)
-    >>> len(both) == sum(map(len, tables)), both.crs == planning.crs, parts
+    >>> both.equals(pd.concat(tables, ignore_index=True)), both.crs == planning.crs, parts
     (True, True, [])
     """
-    return _frame(_concat_columns(parts), FINDING_COLUMNS, crs=crs)
+    columns = [{name: values.decoded() if isinstance(values, _Coded) else values
+                for name, values in part.items()} for part in parts]
+    parts.clear()
+    return _frame(_concat_columns(columns), FINDING_COLUMNS, crs=crs)
 
 
 def _concat_columns(parts: list[_Columns]) -> _Columns:
