@@ -64,6 +64,7 @@ __all__ = [
     "RasterSites",
     "landcover_shares",
     "open_raster",
+    "slope_grid",
     "slope_stats",
 ]
 
@@ -639,10 +640,7 @@ class RasterSites:
         result = np.full((len(sites.index), 3), np.nan)
         result[:, 2] = 0.0
         if len(sites.rows):
-            stat = layer.path.stat()
-            slope, transform = _slope_grid(
-                str(layer.path.resolve()), stat.st_mtime_ns, stat.st_size
-            )
+            slope, transform = slope_grid(layer)
             grid = _grid(layer, slope, ~np.isnan(slope), transform, row0=0, col0=0)
             for group in _groups(sites):
                 cells = _pixel_cover(group, grid)
@@ -823,6 +821,33 @@ def _read_window(layer: RasterLayer, sites: _Sites) -> _Grid | None:
             return None
         array = ds.read(1, window=Window(col0, row0, col1 - col0, row1 - row0), masked=True)
     return _grid(layer, array.data, ~np.ma.getmaskarray(array), t, row0=row0, col0=col0)
+
+
+def slope_grid(layer: RasterLayer) -> tuple[np.ndarray, Any]:
+    """The slope of a DEM in degrees (float32, NaN where unknown) and its grid's transform,
+    computed once per file (and again when the file changes).
+
+    Parameters
+    ----------
+    layer
+        A ``dem`` layer from :func:`open_raster`.
+
+    Returns
+    -------
+    slope : numpy.ndarray
+    transform : affine.Affine
+
+    Examples
+    --------
+    >>> from redline import datasets
+    >>> dem = open_raster(datasets.get_path("dem"), kind="dem")
+    >>> slope, transform = slope_grid(dem)
+    >>> slope.dtype.name, slope_grid(dem)[0] is slope  # computed once
+    ('float32', True)
+    """
+    _require_kind(layer, _DEM)
+    stat = layer.path.stat()
+    return _slope_grid(str(layer.path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=2)

@@ -33,6 +33,7 @@ import geopandas as gpd
 import pandas as pd
 
 from redline.planning import Planning, as_planning
+from redline.raster import slope_grid
 from redline.rules import RuleSet, as_ruleset
 from redline.run.executors import (
     broadcast,
@@ -291,6 +292,9 @@ def screen_forked(
         if kind in planning and kind not in planning.rasters:
             planning.prepared(kind)
     planning.corridors(ruleset.corridor_half_widths_m)
+    for kind, raster in planning.rasters.items():
+        if raster.kind == "dem" and kind in ruleset.by_layer():
+            slope_grid(raster)  # once here, not in every worker
     _ = planning.extent
 
     def screen_chunk(chunk: gpd.GeoDataFrame) -> tuple[Part, pd.DataFrame]:
