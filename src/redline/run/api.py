@@ -79,10 +79,12 @@ __all__ = [
 ]
 
 #: Fewest sites for which :func:`screen` forks worker processes; smaller batches use the
-#: overlay engine's threads. Starting the workers and sending results back costs ~0.3 s: on 2
-#: idle cores (2026-12-05, the sample one map, benchmark sites) forking gave 0.98x at 20,000
-#: sites, 1.06x at 30,000, 1.17x at 40,000, 1.49x at 60,000 and 1.52x at 80,000.
-FORK_MIN_SITES = 30_000
+#: overlay engine's threads. Starting the workers and sending the findings back costs about
+#: as much as a 30,000-site screening since the kernel got ~1.7x faster: on 2 idle cores
+#: (2026-12-05 02:46, the sample one map, benchmark sites, best of two) forking gave 0.83x at
+#: 30,000 sites, 0.91x at 50,000, 1.04x at 80,000, 1.2x at 100,000 to 200,000 and 1.26x at
+#: 1,000,000.
+FORK_MIN_SITES = 100_000
 #: The same for :func:`classify` (parcels take ~5 µs each): forking gave 1.2x at
 #: 50,000 parcels, 1.6x at 100,000 and 1.8x at 1,000,000 (threads: 1.1x).
 FORK_MIN_PARCELS = 50_000
