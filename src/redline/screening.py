@@ -1126,16 +1126,18 @@ def concat_findings(parts: list[dict[str, Any]], *,
     >>> both.equals(pd.concat(tables, ignore_index=True)), both.crs == planning.crs, parts
     (True, True, [])
     """
-    columns = [{name: values.decoded() if isinstance(values, _Coded) else values
-                for name, values in part.items()} for part in parts]
-    parts.clear()
-    return _frame(_concat_columns(columns), FINDING_COLUMNS, crs=crs)
+    return _frame(_concat_columns(parts), FINDING_COLUMNS, crs=crs)
 
 
-def _concat_columns(parts: list[_Columns]) -> _Columns:
-    """The columns of ``parts`` end to end, dropped from the parts (``parts`` is emptied) as
-    each is gathered, so that a million sites' findings are never held twice."""
-    columns = {name: np.concatenate([p.pop(name) for p in parts]) for name in list(parts[0])}
+def _concat_columns(parts: list[dict[str, Any]]) -> _Columns:
+    """The columns of ``parts`` end to end (coded ones decoded), dropped from the parts
+    (``parts`` is emptied) as each is gathered, so that a million sites' findings are never
+    held twice."""
+    def plain(values: np.ndarray | _Coded) -> np.ndarray:
+        return values.decoded() if isinstance(values, _Coded) else values
+
+    columns = {name: np.concatenate([plain(p.pop(name)) for p in parts])
+               for name in list(parts[0])}
     parts.clear()
     return columns
 

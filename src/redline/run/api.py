@@ -316,7 +316,8 @@ def screen_forked(
     added = pd.concat([part.sites for part in parts])
     out = sites.copy()
     for name in SITE_COLUMNS:
-        out[name] = pd.Series(added[name].to_numpy(), index=out.index, dtype=added[name].dtype)
+        column = added[name]  # its own array under the caller's index: no copy, no conversion
+        out[name] = pd.Series(column.array, index=out.index, dtype=column.dtype, copy=False)
     found = [findings for _, findings in results]
     del results
     return Screening(
