@@ -178,15 +178,21 @@ class PreparedLayer:
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class _Chunk:
     """One chunk of an :class:`IndexedSubjects`: the subjects' positions, geometries, joint
-    bounds and an STRtree over them."""
+    bounds and an STRtree over them (built on first use, by the thread that runs the chunk)."""
 
     positions: np.ndarray
     geometries: np.ndarray
     bounds: np.ndarray
-    tree: shapely.STRtree
+    _tree: shapely.STRtree | None = None
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        if self._tree is None:  # a chunk runs on one thread at a time
+            self._tree = shapely.STRtree(self.geometries)
+        return self._tree
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,9 +256,7 @@ def index_subjects(
     chunks = []
     for positions in _chunks(geoms, chunk_size, n_jobs=n_jobs):
         chunk = geoms[positions]
-        chunks.append(
-            _Chunk(positions, chunk, shapely.total_bounds(chunk), shapely.STRtree(chunk))
-        )
+        chunks.append(_Chunk(positions, chunk, shapely.total_bounds(chunk)))
     return IndexedSubjects(geoms, tuple(chunks))
 
 
