@@ -1032,10 +1032,11 @@ def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
     """A findings table as column arrays to send between processes (:func:`concat_findings`
     puts them back together).
 
-    The geometries are shapely objects: pickled so, a geometry several findings share (a
-    site's own) travels once and stays one object, where a GeoSeries sends every row's WKB.
-    A text column of few distinct values (a rule's title, clause, conditions, a feature's id)
-    is sent as 16-bit positions into its distinct values instead of a pointer per finding.
+    Columns whose values repeat over many findings are sent as positions into their distinct
+    objects, each object sent once: a rule's title, clause and conditions, a feature's id and
+    name, and the geometries (a site's own is most of its findings'; sent as WKB, made in one
+    vectorised call where pickling calls back into Python for each geometry). Objects are told
+    apart by identity, so every value comes back as it was (``None`` and NaN included).
 
     Parameters
     ----------
@@ -1045,7 +1046,7 @@ def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
     Returns
     -------
     dict
-        Column name → its values (a numpy array), or the coded form of a text column.
+        Column name → its values (a numpy array), or their coded form.
 
     Examples
     --------
@@ -1063,36 +1064,37 @@ def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name in table.columns:
         values = table[name].to_numpy()
-        columns[name] = _Coded.of(values) if name in _CODED_COLUMNS else values
+        if name == "geometry":
+            columns[name] = _Coded.of(values, wkb=True)
+        else:
+            columns[name] = _Coded.of(values) if name in _CODED_COLUMNS else values
     return columns
 
 
 @dataclass(frozen=True)
 class _Coded:
-    """A text column as positions into its distinct values (see :func:`findings_columns`):
-    ``codes`` (16 bits) per row; ``values`` the distinct values in order of appearance, and
-    last the column's missing value (``None``, or NaN where its missing values are NaN)."""
+    """A column as positions into its distinct objects (see :func:`findings_columns`):
+    ``codes`` per row (16 bits where they fit); ``values`` the distinct objects, as WKB where
+    ``wkb``."""
 
     codes: np.ndarray
     values: np.ndarray
+    wkb: bool = False
 
     @classmethod
-    def of(cls, values: np.ndarray) -> _Coded | np.ndarray:
-        """``values`` coded, or as they are where their missing values are not all one object
-        (``None`` and NaN mixed) or they have 32,767 distinct values or more."""
-        codes, distinct = pd.factorize(values)
-        missing = values[codes < 0]
-        na = missing[0] if len(missing) else None
-        if len(distinct) >= np.iinfo(np.int16).max or any(v is not na for v in missing):
-            return values
-        table = np.empty(len(distinct) + 1, dtype=object)
-        table[:-1], table[-1] = distinct, na
-        codes[codes < 0] = len(distinct)
-        return cls(codes.astype(np.int16), table)
+    def of(cls, values: np.ndarray, *, wkb: bool = False) -> _Coded:
+        """``values`` coded by object identity (geometries as WKB with ``wkb``)."""
+        ids = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+        _, first, codes = np.unique(ids, return_index=True, return_inverse=True)
+        small = len(first) <= np.iinfo(np.int16).max
+        distinct = values[first]
+        return cls(codes.astype(np.int16 if small else np.int32),
+                   shapely.to_wkb(distinct) if wkb else distinct, wkb)
 
     def decoded(self) -> np.ndarray:
         """The column: one reference per row to its value."""
-        return self.values[self.codes]
+        distinct = shapely.from_wkb(self.values) if self.wkb else self.values
+        return distinct[self.codes]
 
 
 def concat_findings(parts: list[dict[str, Any]], *,
