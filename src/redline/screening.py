@@ -97,9 +97,10 @@ _FINDING_DTYPES: dict[str, Any] = {
 #: Findings of one rule as column arrays, before they become one frame.
 _Columns = dict[str, np.ndarray]
 #: Findings columns sent coded between processes (:func:`findings_columns`): a rule's or a
-#: feature's texts, repeated over many findings.
+#: feature's texts and the geometries, repeated over many findings.
 _CODED_COLUMNS = ("rule_id", "rule_title", "layer", "feature_id", "feature_name", "severity",
-                  "severity_zh", "clause", "conditions", "conditions_en", "value_mapping")
+                  "severity_zh", "clause", "conditions", "conditions_en", "value_mapping",
+                  "geometry")
 #: The findings' columns the verdicts read (:func:`_with_verdicts`).
 _VERDICT_COLUMNS = ("subject", "severity", "rule_id", "clause")
 #: Controlled polygon layers whose overlap with every site is measured whatever the rules say
@@ -1064,10 +1065,8 @@ def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name in table.columns:
         values = table[name].to_numpy()
-        if name == "geometry":
-            columns[name] = _Coded.of(values, wkb=True)
-        else:
-            columns[name] = _Coded.of(values) if name in _CODED_COLUMNS else values
+        coded = name in _CODED_COLUMNS
+        columns[name] = _Coded.of(values, wkb=name == "geometry") if coded else values
     return columns
 
 

@@ -291,12 +291,12 @@ def screen_forked(
     Screening of 8 sites against 37 rules: prohibited 3, conditional 2, advisory 1, clear 2; ...
     """
     for kind in {*ruleset.by_layer(), *(kind for kind, _ in LAYER_OVERLAPS.values())}:
-        if kind in planning and kind not in planning.rasters:
+        if kind in planning.rasters:
+            if planning.rasters[kind].kind == "dem":
+                slope_grid(planning.rasters[kind])  # once here, not in every worker
+        elif kind in planning:
             planning.prepared(kind)
     planning.corridors(ruleset.corridor_half_widths_m)
-    for kind, raster in planning.rasters.items():
-        if raster.kind == "dem" and kind in ruleset.by_layer():
-            slope_grid(raster)  # once here, not in every worker
     _ = planning.extent
 
     def screen_chunk(chunk: gpd.GeoDataFrame) -> tuple[Part, pd.DataFrame]:
