@@ -413,8 +413,7 @@ def screen_frame(
     geoms, reasons = prepare_subject_arrays(sites, source=source, working_crs=planning.crs,
                                             crs=crs, extent=planning.extent,
                                             region=planning.region, stacklevel=2)
-    run = _Run(geoms=geoms, indexed=index_subjects(geoms, n_jobs=n_jobs), types=types,
-               planning=planning, ruleset=ruleset, n_jobs=n_jobs,
+    run = _Run(geoms=geoms, types=types, planning=planning, ruleset=ruleset, n_jobs=n_jobs,
                severity=_severities(ruleset, types),
                source_crs=crs if crs is not None else sites.crs)
 
@@ -690,17 +689,21 @@ def _gap_reasons(gaps: list[_Gap], n: int) -> np.ndarray:
 # -- per layer ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Run:
-    """What every layer's assessment reads: the sites in the working CRS (also indexed for the
-    overlay engine, once for all layers) and their types."""
+    """What every layer's assessment reads: the sites in the working CRS and their types, and
+    what is derived from the sites once for all layers."""
 
     geoms: np.ndarray
-    indexed: IndexedSubjects
     types: np.ndarray
     planning: Planning
     ruleset: RuleSet
     n_jobs: int | None
     severity: dict[str, np.ndarray]  # rule id → severity per site (see _severities)
     source_crs: Any  # the CRS the sites were given in
+
+    @functools.cached_property
+    def indexed(self) -> IndexedSubjects:
+        """The sites chunked and indexed once for the overlay engine."""
+        return index_subjects(self.geoms, n_jobs=self.n_jobs)
 
     @functools.cached_property
     def raster_sites(self) -> RasterSites:
