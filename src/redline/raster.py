@@ -771,7 +771,11 @@ def _class_positions(layer: RasterLayer, codes: np.ndarray, names: tuple[str, ..
 
 @dataclass(frozen=True)
 class _Grid:
-    """Pixel values of a north-up raster, or a window of it, and where they are valid."""
+    """Pixel values of a north-up raster, or a window of it, and where they are valid.
+
+    Positions are reckoned on the whole raster (``left``, ``top``: its corner) and the window
+    starts at its pixel ``(row0, col0)``: a site's pixel fractions are then the same whatever
+    window the other sites of its batch made (a forked chunk's, one process's, its own)."""
 
     values: np.ndarray
     valid: np.ndarray  # bool, same shape
@@ -779,7 +783,9 @@ class _Grid:
     top: float
     res_x: float
     res_y: float  # positive: rows run south
-    row_weight: np.ndarray  # true area of a pixel of each row, relative (1 when projected)
+    row_weight: np.ndarray  # true area of a pixel of each row of values (1 when projected)
+    row0: int = 0
+    col0: int = 0
 
 
 def _grid(
@@ -794,15 +800,14 @@ def _grid(
     """The grid of ``values``: the window of ``layer`` (``transform``: the whole raster's)
     whose top-left pixel is ``(row0, col0)``."""
     res_x, res_y = transform.a, -transform.e
-    top_edge = transform.f - row0 * res_y
     if layer.crs.is_geographic:
         # a pixel's area on the sphere is proportional to sin(north edge) - sin(south edge)
         # (exactextract's area_spherical_m2 weight, whose constant factor cancels in shares)
-        edges = np.radians(top_edge - np.arange(values.shape[0] + 1) * res_y)
+        edges = np.radians(transform.f - (row0 + np.arange(values.shape[0] + 1)) * res_y)
         weight = np.sin(edges[:-1]) - np.sin(edges[1:])
     else:
         weight = np.ones(values.shape[0])
-    return _Grid(values, valid, transform.c + col0 * res_x, top_edge, res_x, res_y, weight)
+    return _Grid(values, valid, transform.c, transform.f, res_x, res_y, weight, row0, col0)
 
 
 def _read_window(layer: RasterLayer, sites: _Sites) -> _Grid | None:
@@ -965,6 +970,7 @@ def _pixel_cover(sites: _Sites, grid: _Grid) -> _Cells:
     height, width = grid.values.shape
     ring_end, polygon_end, site_end = sites.ring_end, sites.polygon_end, sites.site_end
     n_sites, n_rings = len(site_end) - 1, len(ring_end) - 1
+    # pixel coordinates on the whole raster (see _Grid), cells kept within the window
     x = (sites.coords[:, 0] - grid.left) / grid.res_x
     y = (sites.coords[:, 1] - grid.top) / -grid.res_y  # rows run south
     # directed edges: every vertex but the last (the first, repeated) of its ring
@@ -991,10 +997,10 @@ def _pixel_cover(sites: _Sites, grid: _Grid) -> _Cells:
         lo_y, hi_y = np.minimum.reduceat(y, at), np.maximum.reduceat(y, at)
     else:
         lo_x = hi_x = lo_y = hi_y = x
-    c0 = np.clip(np.floor(lo_x), 0, width).astype(np.int64)
-    c1 = np.clip(np.ceil(hi_x), 0, width).astype(np.int64)
-    r0 = np.clip(np.floor(lo_y), 0, height).astype(np.int64)
-    r1 = np.clip(np.ceil(hi_y), 0, height).astype(np.int64)
+    c0 = np.clip(np.floor(lo_x), grid.col0, grid.col0 + width).astype(np.int64)
+    c1 = np.clip(np.ceil(hi_x), grid.col0, grid.col0 + width).astype(np.int64)
+    r0 = np.clip(np.floor(lo_y), grid.row0, grid.row0 + height).astype(np.int64)
+    r1 = np.clip(np.ceil(hi_y), grid.row0, grid.row0 + height).astype(np.int64)
     n_cols, n_rows = np.maximum(c1 - c0, 0), np.maximum(r1 - r0, 0)
     first_cell = np.concatenate([[0], np.cumsum(n_cols * n_rows)])
     # the rows each edge crosses and the columns up to its eastmost
@@ -1029,11 +1035,11 @@ def _pixel_cover(sites: _Sites, grid: _Grid) -> _Cells:
         lo, hi = first_cell[site[a]], first_cell[site[b - 1] + 1]
         cell = (first_cell[site[e]] - lo + (row - r0_e[e]) * n_cols[site[e]])[band] + k
         covered[lo:hi] += np.bincount(cell, area, minlength=hi - lo)
-    # covered pixels, back to (site, row, col); cells come grouped by site
+    # covered pixels, back to (site, row, col) of the window; cells come grouped by site
     at = np.flatnonzero(covered > _MIN_FRACTION)
     owner = np.searchsorted(first_cell, at, side="right") - 1
     row, col = np.divmod(at - first_cell[owner], np.maximum(n_cols[owner], 1))
-    row, col = row + r0[owner], col + c0[owner]
+    row, col = row + r0[owner] - grid.row0, col + c0[owner] - grid.col0
     keep = grid.valid[row, col]
     row, col, fraction = row[keep], col[keep], np.minimum(covered[at][keep], 1.0)
     weight = fraction * grid.row_weight[row]
