@@ -730,6 +730,28 @@ def test_findings_sent_between_processes_come_back_equal(sample_screening: Scree
     assert back["conditions"].to_numpy()[5] is None and both == []
 
 
+def test_findings_geometries_the_receiver_holds_travel_as_positions(
+    sample_screening: Screening,
+) -> None:
+    """A forked worker's findings mostly carry its sites' own geometries, which the parent
+    holds as the same objects: those travel as positions and come back as those objects; the
+    rest (here: every other distinct geometry) as WKB, equal but new."""
+    table = sample_screening.findings
+    geometries = table.geometry.to_numpy()
+    distinct = list({id(g): g for g in geometries}.values())
+    held = np.array(distinct[::2][::-1] + distinct[::2][:1], dtype=object)  # reversed, one twice
+    sent = findings_columns(table, held=held)
+    coded = sent["geometry"]
+    assert len(coded.values) == len(distinct) - len(distinct[::2]) > 0  # only the others as WKB
+    both = pickle.loads(pickle.dumps([sent]))
+    back = concat_findings(both, crs=table.crs, held=[held]).geometry.to_numpy()
+    mine = {id(g) for g in held}
+    assert all((b is g) == (id(g) in mine) for b, g in zip(back, geometries, strict=True))
+    assert shapely.equals_exact(back, geometries, tolerance=0).all()
+    with pytest.raises(ValueError, match="held"):
+        findings_columns(table, held=held)["geometry"].decoded()
+
+
 # -- the bundled sample ------------------------------------------------------------------------
 
 

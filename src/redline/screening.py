@@ -1032,20 +1032,25 @@ def _findings_table(parts: list[_Columns | None], *, ids: np.ndarray,
     return _no_findings(id(crs), crs).copy(), _no_finding_columns()
 
 
-def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
+def findings_columns(table: gpd.GeoDataFrame, *, held: np.ndarray | None = None
+                     ) -> dict[str, Any]:
     """A findings table as column arrays to send between processes (:func:`concat_findings`
     puts them back together).
 
     Columns whose values repeat over many findings are sent as positions into their distinct
     objects, each object sent once: a rule's title, clause and conditions, a feature's id and
-    name, and the geometries (a site's own is most of its findings'; sent as WKB, made in one
-    vectorised call where pickling calls back into Python for each geometry). Objects are told
-    apart by identity, so every value comes back as it was (``None`` and NaN included).
+    name, and the geometries (a site's own is most of its findings'). Objects are told apart by
+    identity, so every value comes back as it was (``None`` and NaN included). A geometry the
+    receiver holds too (``held``) is sent as its position there; the others as WKB, made in
+    one vectorised call where pickling calls back into Python for each geometry.
 
     Parameters
     ----------
     table
         :attr:`Screening.findings`.
+    held
+        Geometries the receiving process holds as the same objects: a forked worker's chunk of
+        the caller's sites, whose own geometries are most of their findings'.
 
     Returns
     -------
@@ -1068,39 +1073,75 @@ def findings_columns(table: gpd.GeoDataFrame) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name in table.columns:
         values = table[name].to_numpy()
-        coded = name in _CODED_COLUMNS
-        columns[name] = _Coded.of(values, wkb=name == "geometry") if coded else values
+        if name == "geometry":
+            columns[name] = _Coded.of(values, wkb=True, held=held)
+        else:
+            columns[name] = _Coded.of(values) if name in _CODED_COLUMNS else values
     return columns
 
 
 @dataclass(frozen=True)
 class _Coded:
     """A column as positions into its distinct objects (see :func:`findings_columns`):
-    ``codes`` per row (16 bits where they fit); ``values`` the distinct objects, as WKB where
-    ``wkb``."""
+    ``codes`` per row (16 bits where they fit); per distinct object, its position in the
+    receiver's held array (``held_at``, -1 where it is not held); ``values`` the distinct
+    objects not held, as WKB where ``wkb``."""
 
     codes: np.ndarray
     values: np.ndarray
+    held_at: np.ndarray | None = None
     wkb: bool = False
 
     @classmethod
-    def of(cls, values: np.ndarray, *, wkb: bool = False) -> _Coded:
-        """``values`` coded by object identity (geometries as WKB with ``wkb``)."""
-        ids = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
-        _, first, codes = np.unique(ids, return_index=True, return_inverse=True)
-        small = len(first) <= np.iinfo(np.int16).max
-        distinct = values[first]
+    def of(cls, values: np.ndarray, *, wkb: bool = False,
+           held: np.ndarray | None = None) -> _Coded:
+        """``values`` coded by object identity (geometries as WKB with ``wkb``; those in
+        ``held`` as their positions there)."""
+        codes, uniques = pd.factorize(_identities(values))  # hashing: no sort
+        distinct = np.empty(len(uniques), dtype=object)
+        distinct[codes] = values  # all rows of a code hold the same object
+        held_at = None
+        if held is not None:
+            held_at = _positions(uniques, _identities(held))
+            distinct = distinct[held_at < 0]
+        small = len(uniques) <= np.iinfo(np.int16).max
         return cls(codes.astype(np.int16 if small else np.int32),
-                   shapely.to_wkb(distinct) if wkb else distinct, wkb)
+                   shapely.to_wkb(distinct) if wkb else distinct, held_at, wkb)
 
-    def decoded(self) -> np.ndarray:
+    def distinct(self, held: np.ndarray | None = None) -> np.ndarray:
+        """The distinct objects, in code order (``held``: the array the sender named)."""
+        sent = shapely.from_wkb(self.values) if self.wkb else self.values
+        if self.held_at is None:
+            return sent
+        if held is None:
+            raise ValueError("this column refers to held objects: pass the held array")
+        out = np.empty(len(self.held_at), dtype=object)
+        mine = self.held_at >= 0
+        out[mine] = held[self.held_at[mine]]
+        out[~mine] = sent
+        return out
+
+    def decoded(self, held: np.ndarray | None = None) -> np.ndarray:
         """The column: one reference per row to its value."""
-        distinct = shapely.from_wkb(self.values) if self.wkb else self.values
-        return distinct[self.codes]
+        return self.distinct(held)[self.codes]
 
 
-def concat_findings(parts: list[dict[str, Any]], *,
-                    crs: Any) -> gpd.GeoDataFrame:
+def _identities(values: np.ndarray) -> np.ndarray:
+    """Each object's identity (its ``id``)."""
+    return np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+
+
+def _positions(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Where each of ``ids`` is in ``among`` (any one of its places), -1 where it is not."""
+    if not len(among):
+        return np.full(len(ids), -1, dtype=np.int64)
+    order = np.argsort(among, kind="stable")
+    at = np.minimum(np.searchsorted(among, ids, sorter=order), len(among) - 1)
+    return np.where(among[order[at]] == ids, order[at], -1)
+
+
+def concat_findings(parts: list[dict[str, Any]], *, crs: Any,
+                    held: list[np.ndarray] | None = None) -> gpd.GeoDataFrame:
     """Findings tables sent as :func:`findings_columns` (by worker processes), end to end.
 
     Parameters
@@ -1110,6 +1151,8 @@ def concat_findings(parts: list[dict[str, Any]], *,
         from them once gathered.
     crs
         The tables' CRS (the working CRS).
+    held
+        Per part, the geometries it was sent against (``held=`` of :func:`findings_columns`).
 
     Returns
     -------
@@ -1130,18 +1173,26 @@ def concat_findings(parts: list[dict[str, Any]], *,
     >>> both.equals(pd.concat(tables, ignore_index=True)), both.crs == planning.crs, parts
     (True, True, [])
     """
-    return _frame(_concat_columns(parts), FINDING_COLUMNS, crs=crs)
+    return _frame(_concat_columns(parts, held), FINDING_COLUMNS, crs=crs)
 
 
-def _concat_columns(parts: list[dict[str, Any]]) -> _Columns:
-    """The columns of ``parts`` end to end (coded ones decoded), dropped from the parts
-    (``parts`` is emptied) as each is gathered, so that a million sites' findings are never
-    held twice."""
-    def plain(values: np.ndarray | _Coded) -> np.ndarray:
-        return values.decoded() if isinstance(values, _Coded) else values
-
-    columns = {name: np.concatenate([plain(p.pop(name)) for p in parts])
-               for name in list(parts[0])}
+def _concat_columns(parts: list[dict[str, Any]],
+                    held: list[np.ndarray] | None = None) -> _Columns:
+    """The columns of ``parts`` end to end (coded ones decoded in one take over their codes
+    end to end), dropped from the parts (``parts`` is emptied) as each is gathered, so that a
+    million sites' findings are never held twice."""
+    held = held if held is not None else [None] * len(parts)  # type: ignore[list-item]
+    columns: _Columns = {}
+    for name in list(parts[0]):
+        pieces = [part.pop(name) for part in parts]
+        if not isinstance(pieces[0], _Coded):
+            columns[name] = np.concatenate(pieces)
+            continue
+        distinct = [piece.distinct(h) for piece, h in zip(pieces, held, strict=True)]
+        offsets = np.cumsum([0, *map(len, distinct[:-1])])
+        codes = np.concatenate([piece.codes.astype(np.int64) + offset
+                                for piece, offset in zip(pieces, offsets, strict=True)])
+        columns[name] = np.concatenate(distinct)[codes]
     parts.clear()
     return columns
 

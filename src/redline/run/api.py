@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from redline.planning import Planning, as_planning
@@ -302,8 +303,8 @@ def screen_forked(
     def screen_chunk(chunk: gpd.GeoDataFrame) -> tuple[Part, pd.DataFrame]:
         part = screen_part(chunk, planning, ruleset, crs=crs)
         # only the added columns go back (the parent holds the sites), and the findings as
-        # findings_columns: shared geometries sent once, repeated texts coded
-        findings = findings_columns(part.findings)
+        # findings_columns: repeated texts coded, a site's own geometry as its row in the chunk
+        findings = findings_columns(part.findings, held=chunk.geometry.array.to_numpy())
         sent = replace(part, sites=pd.DataFrame(part.sites[list(SITE_COLUMNS)]),
                        findings=part.findings.iloc[:0])
         return sent, findings
@@ -320,9 +321,11 @@ def screen_forked(
         out[name] = pd.Series(column.array, index=out.index, dtype=column.dtype, copy=False)
     found = [findings for _, findings in results]
     del results
+    # each chunk's own geometries, the very objects its worker saw (inherited by the fork)
+    held = np.split(sites.geometry.array.to_numpy(), np.cumsum([len(p.sites) for p in parts])[:-1])
     return Screening(
         sites=out,
-        findings=concat_findings(found, crs=planning.crs),
+        findings=concat_findings(found, crs=planning.crs, held=held),
         layer_overlaps=pd.concat([part.layer_overlaps for part in parts]).set_axis(sites.index),
         planning=planning,
         rules=ruleset,
