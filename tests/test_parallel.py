@@ -314,12 +314,24 @@ def test_forked_workers_fail_and_warn_like_the_single_process(fork_small, sites,
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
-def test_a_worker_that_dies_is_an_error_not_a_result(sites):
+def test_a_worker_that_dies_is_an_error_not_a_result(sites, tmp_path, monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 
     def dies(chunk):
         os._exit(3)  # as a worker killed by a crash or the OOM killer
 
+    monkeypatch.setattr(executors, "_spill_dir", lambda: str(tmp_path))
     with pytest.raises(BrokenProcessPool):
         executors.fork_map(dies, sites, n_jobs=2, progress=False, desc="test")
     assert executors._FORKED == {}  # nothing left registered
+    assert list(tmp_path.iterdir()) == []  # nor any result file
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
+def test_forked_results_come_back_through_files_that_are_removed(sites, tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "_spill_dir", lambda: str(tmp_path))
+    chunks = executors.fork_map(lambda chunk: chunk.index.tolist(), sites, n_jobs=2,
+                                progress=False, desc="test")
+    assert len(chunks) == 8  # 2 workers x 4 chunks, in order
+    assert [label for chunk in chunks for label in chunk] == sites.index.tolist()
+    assert list(tmp_path.iterdir()) == []
