@@ -5,8 +5,9 @@ measured one after the other, repeatedly, does not. This script checks the base 
 into a temporary git worktree and runs ``benchmarks/run.py --worker`` of each tree (each on
 its own ``src``) in turn: ``redline.screen`` of the benchmark's synthetic sites with
 ``n_jobs=1`` and with the default, and the naive overlay of the polygon layers alone
-(:func:`run._naive_layers`, this tree's). Each measurement is its own process; its peak
-memory includes its forked workers (:func:`run._tree_pss_mb`).
+(:func:`run._naive_layers`, this tree's). Each measurement is its own process, timed
+without a memory sampler beside it; its peak memory, with its forked workers, comes from a
+second, sampled run (:func:`run.measure_apart`).
 
 Run from the project root::
 
@@ -28,17 +29,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import run_worker  # noqa: E402
+from run import measure_apart  # noqa: E402
 
 
 def _measure(tree: Path, spec: dict) -> dict:
-    """One measurement by ``tree``'s own benchmark worker, with its peak memory."""
+    """One measurement by ``tree``'s own benchmark worker, timed without a memory sampler;
+    its peak memory (with its forked workers) from a second, sampled run
+    (:func:`run.measure_apart`)."""
     cmd = [sys.executable, str(tree / "benchmarks" / "run.py"), "--worker", json.dumps([spec])]
     env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    runs, peak = run_worker(cmd, failure=f"benchmark worker failed in {tree}", env=env)
-    run = runs[0]
-    run["peak_rss_mb"] = max(run["peak_rss_mb"], round(peak))
-    return run
+    return measure_apart(cmd, spec, failure=f"benchmark worker failed in {tree}", env=env)
 
 
 def main() -> None:

@@ -19,10 +19,11 @@ Sections (issue 7 §1):
 - threads (``n_jobs=1`` against the default), the scaling exponent (log-log slope of time
   against n) and a profile of the largest run.
 
-Every measurement runs in its own subprocess, so ``peak_rss_mb`` is that measurement's own: the
-larger of the process's peak RSS and the peak of its memory plus its forked workers' (sum of
-proportional set sizes, sampled every 0.2 s); ``--quick`` runs each section in one process
-instead. Results: ``results.json`` and
+Every measurement runs in its own subprocess, timed without a memory sampler beside it, so
+``peak_rss_mb`` is that measurement's own: the process's peak RSS or, for one that may run in
+several processes, the peak of its memory plus its forked workers' (sum of proportional set
+sizes, sampled every 0.2 s in a second run of it: :func:`measure_apart`); ``--quick`` runs
+each section in one process, sampled, instead. Results: ``results.json`` and
 ``results.md`` in ``--out`` (default ``benchmarks/results/``).
 
 Run from the project root::
@@ -357,7 +358,8 @@ def _naive_screening(
 
 
 def _peak_mb() -> float:
-    """Peak RSS (MB) of this process (its forked workers are measured by :func:`_spawn`)."""
+    """Peak RSS (MB) of this process (its forked workers are measured by
+    :func:`measure_apart`)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -777,17 +779,19 @@ def _plan(sizes: dict, tmp: Path, sections: tuple[str, ...]) -> dict[str, list[d
 
 
 def run_worker(
-    cmd: list[str], *, failure: str, env: dict[str, str] | None = None
+    cmd: list[str], *, failure: str, env: dict[str, str] | None = None, sample: bool = True
 ) -> tuple[list[dict], float]:
-    """Run a benchmark worker command, sampling the memory of its process and of the processes
-    it forks (:func:`_tree_pss_mb`) every 0.2 s; its runs (the last line of its output) and
-    that peak in MB. Exits with ``failure`` and the worker's stderr when it fails."""
+    """Run a benchmark worker command; its runs (the last line of its output) and, with
+    ``sample``, the peak in MB of its memory and of the processes it forks
+    (:func:`_tree_pss_mb`, sampled every 0.2 s; 0 without). Exits with ``failure`` and the
+    worker's stderr when it fails."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
         peak = 0.0
-        while child.poll() is None:
+        while sample and child.poll() is None:
             peak = max(peak, _tree_pss_mb(child.pid))
             time.sleep(0.2)
+        child.wait()
         out.seek(0)
         err.seek(0)
         if child.returncode:
@@ -795,14 +799,42 @@ def run_worker(
         return json.loads(out.read().strip().splitlines()[-1]), peak
 
 
+def may_fork(spec: dict) -> bool:
+    """Whether a measurement may run in several processes (redline or dask with ``n_jobs``
+    other than 1), whose joint memory only a sampler sees."""
+    return spec["method"] in ("redline", "dask") and spec["n_jobs"] != 1
+
+
+def measure_apart(cmd: list[str], spec: dict, *, failure: str,
+                  env: dict[str, str] | None = None) -> dict:
+    """One measurement (``cmd`` runs ``spec`` alone), timed without a memory sampler beside
+    it: on 2 cores, reading ``smaps_rollup`` of a 2 GB process tree every 0.2 s takes ~20 %
+    of a core and slowed a million-site screening by 2-3 s. A measurement that may fork
+    (:func:`may_fork`) is run a second time, sampled, for its peak (``peak_tree_mb``; its
+    time then as ``sampled_wall_s``); any other's peak is its own peak RSS."""
+    (run,), _ = run_worker(cmd, failure=failure, env=env, sample=False)
+    run["peak_tree_mb"] = run["peak_rss_mb"]
+    if may_fork(spec):
+        (sampled,), peak = run_worker(cmd, failure=failure, env=env)
+        run["peak_tree_mb"] = round(max(peak, sampled["peak_rss_mb"]))
+        run["peak_rss_mb"] = max(run["peak_rss_mb"], run["peak_tree_mb"])
+        run["sampled_wall_s"] = sampled["wall_s"]
+    return run
+
+
 def _spawn(specs: list[dict], *, quick: bool) -> list[dict]:
-    """Run ``specs`` in a fresh interpreter (one process for all of them), sampling the memory
-    of that process and of the worker processes it forks (see :func:`_tree_pss_mb`)."""
-    cmd = [sys.executable, __file__, "--worker", json.dumps(specs)]
-    if quick:
-        cmd.append("--quick")
-    runs, peak = run_worker(cmd, failure=f"benchmark worker failed ({specs[0]['section']})")
-    for run in runs:  # a process's forked workers run inside one measurement at a time
+    """Run ``specs``, each in a fresh interpreter (:func:`measure_apart`); with ``quick``, all
+    in one, sampled (a smoke run: the process's forked workers run inside one measurement at a
+    time, so the sampled peak is each measurement's only when there is one)."""
+    def command(batch: list[dict]) -> list[str]:
+        return [sys.executable, __file__, "--worker", json.dumps(batch),
+                *(["--quick"] if quick else [])]
+
+    failure = f"benchmark worker failed ({specs[0]['section']})"
+    if not quick:
+        return [measure_apart(command([spec]), spec, failure=failure) for spec in specs]
+    runs, peak = run_worker(command(specs), failure=failure)
+    for run in runs:
         run["peak_rss_mb"] = (
             max(run["peak_rss_mb"], round(peak)) if len(runs) == 1 else run["peak_rss_mb"]
         )
