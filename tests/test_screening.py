@@ -42,6 +42,7 @@ from redline.screening import (
     FINDING_COLUMNS,
     SITE_COLUMNS,
     Screening,
+    _identities,
     concat_findings,
     findings_columns,
 )
@@ -728,6 +729,14 @@ def test_findings_sent_between_processes_come_back_equal(sample_screening: Scree
     nan_name = back["feature_name"].to_numpy()[0]
     assert isinstance(nan_name, float) and np.isnan(nan_name)  # NaN stays NaN, not None
     assert back["conditions"].to_numpy()[5] is None and both == []
+
+
+def test_identities_are_the_objects_ids() -> None:
+    """Read from the array's memory, each element's identity is ``id`` of its object, also for a
+    strided view and for None and NaN."""
+    values = np.array([f"rule {i % 7}" for i in range(1000)] + [None, np.nan], dtype=object)
+    for view in (values, values[::3], values[:0]):
+        assert _identities(view).tolist() == [id(v) for v in view]
 
 
 def test_findings_geometries_the_receiver_holds_travel_as_positions(
