@@ -327,6 +327,22 @@ def test_a_worker_that_dies_is_an_error_not_a_result(sites, tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []  # nor any result file
 
 
+def test_results_go_to_the_temporary_folder_when_dev_shm_is_small(monkeypatch):
+    """A container's /dev/shm is often 64 MB: too small for a few chunks' results."""
+    import types
+
+    free = {"bytes": 64 << 20}
+
+    def statvfs(path):
+        return types.SimpleNamespace(f_bavail=free["bytes"] // 4096, f_frsize=4096)
+
+    monkeypatch.setattr(executors.os, "statvfs", statvfs)
+    monkeypatch.setattr(executors.os, "access", lambda path, mode: True)
+    assert executors._spill_dir() is None  # tempfile's default folder
+    free["bytes"] = 4 << 30
+    assert executors._spill_dir() == "/dev/shm"
+
+
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="forks only with 2 or more cores")
 def test_forked_results_come_back_through_files_that_are_removed(sites, tmp_path, monkeypatch):
     monkeypatch.setattr(executors, "_spill_dir", lambda: str(tmp_path))

@@ -59,6 +59,9 @@ __all__ = [
 #: 20,000 sites but 1.53x against 1.65x at 100,000, their costs being uneven.
 CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 50_000
+#: Free space ``/dev/shm`` needs for forked workers to leave their results there (~25 MB per
+#: chunk of 50,000 sites, a few at a time): else they go to the system's temporary folder.
+SPILL_MIN_FREE = 1 << 30
 #: Partitions per dask worker in :func:`to_dask` (load balance over uneven partitions).
 PARTITIONS_PER_WORKER = 2
 
@@ -261,10 +264,16 @@ def _unspill(path: str) -> Any:
 
 
 def _spill_dir() -> str | None:
-    """Where forked workers leave their results: ``/dev/shm`` (memory) if writable, else the
-    system's temporary folder."""
+    """Where forked workers leave their results: ``/dev/shm`` (memory) if writable with
+    :data:`SPILL_MIN_FREE` bytes free, else the system's temporary folder (a container's
+    ``/dev/shm`` is often 64 MB: three results of 50,000 sites would not fit)."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    try:
+        stat = os.statvfs(shm)
+    except OSError:
+        return None
+    roomy = stat.f_bavail * stat.f_frsize >= SPILL_MIN_FREE
+    return shm if roomy and os.access(shm, os.W_OK) else None
 
 
 # -- dask ------------------------------------------------------------------------------------
