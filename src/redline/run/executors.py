@@ -245,7 +245,7 @@ def _run_forked(task: tuple[str, int, int]) -> str:
 
     A result sent through the pool's pipe would keep the worker waiting, 64 kB at a time, until
     the parent has read it all (~0.1 s per 25 MB on 2 busy cores); written to a file (in
-    memory where ``/dev/shm`` is), the worker goes on with its next chunk at once."""
+    memory where ``/dev/shm`` has room), the worker goes on with its next chunk at once."""
     token, start, stop = task
     func, frame, spill = _FORKED[token]
     path = os.path.join(spill, f"{start}.pickle")
