@@ -80,12 +80,12 @@ __all__ = [
 ]
 
 #: Fewest sites for which :func:`screen` forks worker processes; smaller batches use the
-#: overlay engine's threads. Starting the workers and sending the findings back costs about
-#: as much as a 30,000-site screening since the kernel got ~1.7x faster: on 2 idle cores
-#: (2026-12-05 02:46, the sample one map, benchmark sites, best of two) forking gave 0.83x at
-#: 30,000 sites, 0.91x at 50,000, 1.04x at 80,000, 1.2x at 100,000 to 200,000 and 1.26x at
-#: 1,000,000.
-FORK_MIN_SITES = 100_000
+#: overlay engine's threads. Since the findings travel back cheaply (a site's own geometry as
+#: its row, results through files), forking pays from ~40,000 sites: on 2 idle cores
+#: (2026-12-05 06:07, the sample one map, benchmark sites, best of two, interleaved) it gave
+#: 0.99-1.02x at 30,000 sites, 1.05-1.12x at 40,000, 1.11x at 50,000 and 1.27x at 80,000
+#: (before: 0.83x at 30,000, 1.04x at 80,000, when this was 100,000).
+FORK_MIN_SITES = 40_000
 #: The same for :func:`classify` (parcels take ~5 µs each): forking gave 1.2x at
 #: 50,000 parcels, 1.6x at 100,000 and 1.8x at 1,000,000 (threads: 1.1x).
 FORK_MIN_PARCELS = 50_000
