@@ -784,8 +784,8 @@ class _Grid:
     res_x: float
     res_y: float  # positive: rows run south
     row_weight: np.ndarray  # true area of a pixel of each row of values (1 when projected)
-    row0: int = 0
-    col0: int = 0
+    row0: int
+    col0: int
 
 
 def _grid(
